@@ -1,0 +1,1 @@
+"""connectors: sources of batches (HTTP, simulator; MQTT, OPC UA, Modbus later)."""

@@ -1,0 +1,1 @@
+"""simulator: a small chemical park with physically plausible signals and scripted incidents."""

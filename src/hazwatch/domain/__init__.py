@@ -1,0 +1,1 @@
+"""Values shared by every stage: scopes, tags, readings, conditions, alarms. No I/O here."""

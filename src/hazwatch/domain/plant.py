@@ -1,0 +1,166 @@
+"""The declaration of a plant, as written in a plant YAML file (see docs/plant-file.md).
+
+These are Pydantic models because a plant file is an edge: it is validated before anything
+is stored, and every error names the path inside the file. Keys are short slugs; a tag's
+full key is ``enterprise.site.installation.equipment.tag`` and enterprise keys are unique
+in a file, so full keys are unique.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hazwatch.domain.tag import ConditionKind, Priority
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitSpec(_Strict):
+    value: float
+    priority: Priority = Priority.MEDIUM
+    deadband: float = Field(default=0.0, ge=0)
+    on_delay_s: float = Field(default=0.0, ge=0)
+    off_delay_s: float = Field(default=0.0, ge=0)
+
+
+class TagSpec(_Strict):
+    key: Key
+    name: str = ""
+    unit: str = ""
+    range: tuple[float, float]
+    period_s: float = Field(default=1.0, gt=0)
+    limits: dict[ConditionKind, LimitSpec] = Field(default_factory=dict)
+    offline_after_s: float | None = Field(default=None, gt=0)
+    frozen_after_s: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        lo, hi = self.range
+        if not lo < hi:
+            raise ValueError(f"range: low end {lo} must be below high end {hi}")
+        for kind, lim in self.limits.items():
+            if not kind.is_limit:
+                raise ValueError(f"limits: {kind} is not a limit (use HH, H, L or LL)")
+            if not lo <= lim.value <= hi:
+                raise ValueError(f"limits.{kind}: {lim.value} lies outside the range [{lo}, {hi}]")
+        order = [ConditionKind.LL, ConditionKind.L, ConditionKind.H, ConditionKind.HH]
+        values = [self.limits[k].value for k in order if k in self.limits]
+        if values != sorted(values):
+            raise ValueError("limits: must satisfy LL <= L <= H <= HH")
+        return self
+
+
+class InventorySpec(_Strict):
+    """A hazardous chemical held in an installation: tonnes, or tank volume and density."""
+
+    chemical: str
+    cas: str | None = Field(default=None, pattern=r"^\d{2,7}-\d{2}-\d$")
+    tonnes: float | None = Field(default=None, ge=0)
+    volume_m3: float | None = Field(default=None, ge=0)
+    density_t_per_m3: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        by_volume = self.volume_m3 is not None or self.density_t_per_m3 is not None
+        if self.tonnes is not None and by_volume:
+            raise ValueError("give either tonnes, or volume_m3 with density_t_per_m3, not both")
+        if self.tonnes is None and (self.volume_m3 is None or self.density_t_per_m3 is None):
+            raise ValueError("give tonnes, or both volume_m3 and density_t_per_m3")
+        return self
+
+    @property
+    def quantity_t(self) -> float:
+        if self.tonnes is not None:
+            return self.tonnes
+        assert self.volume_m3 is not None and self.density_t_per_m3 is not None
+        return self.volume_m3 * self.density_t_per_m3
+
+
+class Location(_Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class EquipmentSpec(_Strict):
+    key: Key
+    name: str = ""
+    tags: list[TagSpec] = Field(default_factory=list)
+
+
+class InstallationSpec(_Strict):
+    key: Key
+    name: str = ""
+    inventories: list[InventorySpec] = Field(default_factory=list)
+    equipment: list[EquipmentSpec] = Field(default_factory=list)
+
+
+class SiteSpec(_Strict):
+    key: Key
+    name: str = ""
+    installations: list[InstallationSpec] = Field(default_factory=list)
+
+
+class EnterpriseSpec(_Strict):
+    key: Key
+    name: str = ""
+    location: Location | None = None
+    sites: list[SiteSpec] = Field(default_factory=list)
+
+
+class ParkSpec(_Strict):
+    key: Key
+    name: str = ""
+    location: Location | None = None
+    enterprises: list[EnterpriseSpec] = Field(default_factory=list)
+
+
+class PlantSpec(_Strict):
+    """A whole plant file: one region with its parks."""
+
+    version: int = Field(default=1, ge=1, le=1)
+    region: Key
+    region_name: str = ""
+    parks: list[ParkSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        _check_unique("parks", [p.key for p in self.parks])
+        enterprises = [e.key for p in self.parks for e in p.enterprises]
+        _check_unique("enterprises (across all parks)", enterprises)
+        for p in self.parks:
+            for e in p.enterprises:
+                _check_unique(f"sites of {e.key}", [s.key for s in e.sites])
+                for s in e.sites:
+                    _check_unique(f"installations of {e.key}.{s.key}", [i.key for i in s.installations])
+                    for i in s.installations:
+                        where = f"{e.key}.{s.key}.{i.key}"
+                        _check_unique(f"equipment of {where}", [q.key for q in i.equipment])
+                        for q in i.equipment:
+                            _check_unique(f"tags of {where}.{q.key}", [t.key for t in q.tags])
+        return self
+
+    def tag_keys(self) -> list[str]:
+        """Full keys of every tag, in file order."""
+        return [
+            f"{e.key}.{s.key}.{i.key}.{q.key}.{t.key}"
+            for p in self.parks
+            for e in p.enterprises
+            for s in e.sites
+            for i in s.installations
+            for q in i.equipment
+            for t in q.tags
+        ]
+
+
+def _check_unique(what: str, keys: list[str]) -> None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise ValueError(f"{what}: key {key!r} appears twice")
+        seen.add(key)

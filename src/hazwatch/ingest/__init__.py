@@ -1,0 +1,1 @@
+"""ingest: validate incoming batches, reject with reasons, keep what is valid."""

@@ -1,0 +1,1 @@
+"""plant: reading and writing plant YAML files."""

@@ -1,0 +1,1 @@
+"""runtime: wiring of sources and stages, clocks, queues."""

@@ -1,0 +1,1 @@
+"""storage: the relational model (SQLAlchemy + Alembic) and the reading store (raw + rollups)."""
