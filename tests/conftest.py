@@ -17,9 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
-PG_URL = os.environ.get(
-    "HAZWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("HAZWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("HAZWATCH_REQUIRE_SERVICES") == "1"
 
 

@@ -1,1 +1,1 @@
-"""detect: readings → condition events (limits with deadband and delays, offline, frozen, quality)."""
+"""detect: readings → condition events (limits with deadband and delays, offline, frozen)."""

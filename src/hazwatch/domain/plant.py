@@ -137,7 +137,8 @@ class PlantSpec(_Strict):
             for e in p.enterprises:
                 _check_unique(f"sites of {e.key}", [s.key for s in e.sites])
                 for s in e.sites:
-                    _check_unique(f"installations of {e.key}.{s.key}", [i.key for i in s.installations])
+                    installations = [i.key for i in s.installations]
+                    _check_unique(f"installations of {e.key}.{s.key}", installations)
                     for i in s.installations:
                         where = f"{e.key}.{s.key}.{i.key}"
                         _check_unique(f"equipment of {where}", [q.key for q in i.equipment])
