@@ -13,9 +13,13 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
+
+if TYPE_CHECKING:
+    from hazwatch.storage.database import Database
 
 PG_URL = os.environ.get("HAZWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("HAZWATCH_REQUIRE_SERVICES") == "1"
@@ -59,3 +63,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
     with psycopg.connect(_pg_plain_url(), autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A ``Database`` on ``database_url``, migrated to the newest revision, closed afterwards."""
+    from hazwatch.storage.database import Database
+
+    database = Database.open(database_url)
+    database.upgrade()
+    yield database
+    database.close()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the relational schema (run by ``Database.upgrade``)."""

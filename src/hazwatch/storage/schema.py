@@ -1,0 +1,186 @@
+"""The relational model: one ``MetaData`` holding the core tables.
+
+Migrations in ``storage/migrations`` create exactly these tables (a test compares them with
+Alembic's autogenerate). Portable types only, so one schema serves SQLite and PostgreSQL:
+
+* instants are ``BIGINT`` epoch milliseconds UTC (``domain.clock.Millis``);
+* measured values are ``DOUBLE`` (IEEE float64, exactly what numpy holds);
+* enumerations (kinds, states, priorities, roles, reasons) are ``TEXT`` holding the
+  ``StrEnum`` value, so adding a member needs no migration;
+* scope membership is the materialised ``path`` of node ids (``/1/4/9/``), copied onto rows
+  that are filtered by scope (``tags.scope_path``, ``dead_letters.scope_path``), so that a
+  grant is a prefix test inside SQL.
+
+Journal and dead-letter ids are 64-bit on PostgreSQL; SQLite keeps ``INTEGER PRIMARY KEY``
+there because only that column type aliases the rowid (and so autoincrements).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+
+# Deterministic constraint names: the same on both backends, and required by Alembic's
+# batch mode on SQLite to alter a constraint later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+scope_nodes = Table(
+    "scope_nodes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("parent_id", Integer, ForeignKey("scope_nodes.id"), nullable=True),
+    Column("path", Text, nullable=False, unique=True),
+    Column("lat", Double, nullable=True),
+    Column("lon", Double, nullable=True),
+    UniqueConstraint("parent_id", "key"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False, index=True),
+    Column("scope_path", Text, nullable=False, index=True),
+    Column("unit", Text, nullable=False),
+    Column("range_lo", Double, nullable=False),
+    Column("range_hi", Double, nullable=False),
+    Column("period_s", Double, nullable=False),
+    Column("offline_after_s", Double, nullable=True),
+    Column("frozen_after_s", Double, nullable=True),
+)
+
+tag_limits = Table(
+    "tag_limits",
+    metadata,
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("deadband", Double, nullable=False),
+    Column("on_delay_s", Double, nullable=False),
+    Column("off_delay_s", Double, nullable=False),
+    PrimaryKeyConstraint("tag_id", "kind"),
+)
+
+inventories = Table(
+    "inventories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False, index=True),
+    Column("chemical", Text, nullable=False),
+    Column("cas", Text, nullable=True),
+    Column("tonnes", Double, nullable=True),
+    Column("volume_m3", Double, nullable=True),
+    Column("density_t_per_m3", Double, nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+role_bindings = Table(
+    "role_bindings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role", Text, nullable=False),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False),
+    PrimaryKeyConstraint("user_id", "scope_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("key_hash", Text, nullable=False, unique=True),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default=false()),
+)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    Column("condition", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("activated_at", BigInteger, nullable=True),
+    Column("acknowledged_at", BigInteger, nullable=True),
+    Column("shelved_until", BigInteger, nullable=True),
+    Column("value", Double, nullable=True),
+    Column("message", Text, nullable=False),
+    PrimaryKeyConstraint("tag_id", "condition"),
+)
+
+alarm_journal = Table(
+    "alarm_journal",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    Column("condition", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("from_state", Text, nullable=False),
+    Column("to_state", Text, nullable=False),
+    Column("input", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("value", Double, nullable=True),
+    UniqueConstraint("tag_id", "condition", "seq"),
+    Index(None, "at"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("received", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("scope_path", Text, nullable=False, index=True),
+    Column("tag_key", Text, nullable=True),
+    Column("ts", BigInteger, nullable=True),
+    Column("value", Double, nullable=True),
+    Column("payload", Text, nullable=True),
+    Index(None, "received"),
+)
