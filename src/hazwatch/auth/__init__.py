@@ -1,0 +1,1 @@
+"""auth: password hashes (argon2), short-lived bearer tokens, device API keys."""

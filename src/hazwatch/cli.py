@@ -1,0 +1,226 @@
+"""The ``hazwatch`` command line (Typer)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from hazwatch.api.app import create_app
+from hazwatch.auth.password import WeakPasswordError, hash_password
+from hazwatch.demo import prepare_demo
+from hazwatch.domain.role import Role
+from hazwatch.plant.errors import PlantFileError
+from hazwatch.plant.file import dump_plant, load_plant
+from hazwatch.runtime.clock import Clock, WallClock
+from hazwatch.settings import ConfigError, Settings, SimulatorSettings, load_settings
+from hazwatch.storage.database import Database
+from hazwatch.storage.plant_repository import PlantRepository
+from hazwatch.storage.user_repository import UserRepository
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="hazwatch: safety supervision")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance")
+plant_app = typer.Typer(no_args_is_help=True, help="Plant declarations (YAML)")
+user_app = typer.Typer(no_args_is_help=True, help="Users and their roles")
+app.add_typer(db_app, name="db")
+app.add_typer(plant_app, name="plant")
+app.add_typer(user_app, name="user")
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="settings file (YAML)", exists=True)
+]
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="folder of the embedded database")
+]
+DatabaseOpt = Annotated[
+    str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: SQLite in data dir)")
+]
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    try:
+        if config is not None:
+            return load_settings(config, **overrides)
+        return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    data_dir: Annotated[Path, typer.Option(help="folder for the demo database")] = Path(
+        "hazwatch-demo"
+    ),
+    speed: Annotated[
+        float, typer.Option(help="simulated time runs this many times faster", min=0.1, max=3600)
+    ] = 1.0,
+    admin_password: Annotated[
+        str | None, typer.Option(help="password of the demo's 'admin' (default: generated)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the simulator")] = 0,
+) -> None:
+    """Run the demo: embedded SQLite, the built-in chemical-park simulator, the web UI."""
+
+    settings = Settings(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        simulator=SimulatorSettings(enabled=True, speed=speed, seed=seed),
+    )
+    password = admin_password or secrets.token_urlsafe(9)
+    try:
+        clock = prepare_demo(settings, admin_password=password)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"hazwatch demo on http://{host}:{port}/  (simulated time x{speed:g})")
+    typer.echo("  user: admin")
+    if admin_password is None:
+        typer.echo(f"  password: {password}")
+    _serve(settings, clock)
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option("--config", "-c", help="settings file", exists=True)],
+    host: Annotated[str | None, typer.Option(help="overrides the settings file")] = None,
+    port: Annotated[int | None, typer.Option(help="overrides the settings file")] = None,
+) -> None:
+    """Run hazwatch with a settings file."""
+
+    settings = _settings(config, host=host, port=port)
+    if settings.plant_file is not None:
+        _import(settings, settings.plant_file)
+    _serve(settings, WallClock())
+
+
+def _serve(settings: Settings, clock: Clock) -> None:
+
+    uvicorn.run(
+        create_app(settings, clock=clock),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None
+) -> None:
+    """Create or migrate the database schema to the newest version."""
+
+    settings = _settings(config, data_dir=data_dir, database_url=database_url)
+    db = Database.open(settings.resolved_database_url)
+    try:
+        db.upgrade()
+    finally:
+        db.close()
+    typer.echo("database is up to date")
+
+
+def _import(settings: Settings, file: Path) -> None:
+
+    try:
+        spec = load_plant(file)
+    except PlantFileError as exc:
+        raise _fail(str(exc)) from exc
+    db = Database.open(settings.resolved_database_url)
+    try:
+        db.upgrade()
+        summary = PlantRepository(db).save(spec)
+    finally:
+        db.close()
+    typer.echo(f"imported {file}: {summary}")
+
+
+@plant_app.command("import")
+def plant_import(
+    file: Annotated[Path, typer.Argument(help="plant YAML file", exists=True, dir_okay=False)],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Validate a plant file and store it (re-importing the same file changes nothing)."""
+    _import(_settings(config, data_dir=data_dir, database_url=database_url), file)
+
+
+@plant_app.command("export")
+def plant_export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
+    ] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Write the stored plant as YAML (it imports back unchanged)."""
+
+    settings = _settings(config, data_dir=data_dir, database_url=database_url)
+    db = Database.open(settings.resolved_database_url)
+    try:
+        db.upgrade()
+        text = dump_plant(PlantRepository(db).export())
+    finally:
+        db.close()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="user name")],
+    role: Annotated[str, typer.Option(help="admin, operator or viewer")] = "viewer",
+    scope: Annotated[
+        str | None,
+        typer.Option(help="scope node keys from the region down, e.g. demo-region/demo-park"),
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="password (default: asked for)", hide_input=True)
+    ] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Add a user with a role on one node of the scope tree (default: the region)."""
+
+    try:
+        the_role = Role(role)
+    except ValueError:
+        raise _fail(f"unknown role {role!r}: use admin, operator or viewer") from None
+    secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        password_hash = hash_password(secret)
+    except WeakPasswordError as exc:
+        raise _fail(str(exc)) from exc
+    settings = _settings(config, data_dir=data_dir, database_url=database_url)
+    db = Database.open(settings.resolved_database_url)
+    try:
+        db.upgrade()
+        node = PlantRepository(db).node_by_keys(scope.split("/") if scope else None)
+        if node is None:
+            raise _fail(
+                f"no scope node {scope!r}" if scope else "no plant yet: import a plant first"
+            )
+        users = UserRepository(db)
+        if users.get(username) is not None:
+            raise _fail(f"user {username!r} exists already")
+        users.add(username, password_hash, the_role, node.id)
+    finally:
+        db.close()
+    typer.echo(f"added {username} as {the_role.value} on {node.kind.value} {node.key}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""http: the batch ingest endpoint's payload formats (JSON and CSV)."""

@@ -1,0 +1,258 @@
+"""Decoding of HTTP ingest payloads into batches. Pure: bytes in, batch and refusals out.
+
+JSON (``application/json``)::
+
+    {"readings": [{"tag": "lpg.main.tank-farm.sphere-1.level", "ts": "2026-11-28T10:00:00Z",
+                   "value": 61.2, "quality": "good"}, ...]}
+
+``ts`` is ISO 8601 with a zone, or epoch milliseconds; ``quality`` is good (default),
+uncertain or bad. CSV (``text/csv``): a header naming ``tag,ts,value`` and optionally
+``quality``, then one reading per line.
+
+A payload that cannot be read at all raises ``PayloadError``. A reading that can be read
+but is wrong (a missing field, a value that is not a number, an unknown tag, a tag outside
+the sender's scope) becomes a ``DeadLetter``; the other readings still make the batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hazwatch.domain.batch import Batch, Quality
+from hazwatch.domain.clock import Millis, to_millis
+from hazwatch.domain.reject import DeadLetter, RejectReason
+
+EXCERPT = 2000
+
+QUALITIES: Mapping[object, Quality] = {
+    "good": Quality.GOOD,
+    "uncertain": Quality.UNCERTAIN,
+    "bad": Quality.BAD,
+    0: Quality.GOOD,
+    1: Quality.UNCERTAIN,
+    2: Quality.BAD,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TagRef:
+    """What the decoder needs to know of a tag: its id and where it hangs in the tree."""
+
+    id: int
+    scope_path: str
+
+
+Resolve = Callable[[str], TagRef | None]
+Allowed = Callable[[str], bool]
+
+
+class PayloadError(ValueError):
+    """The payload as a whole cannot be read. ``reason`` says which kind of refusal."""
+
+    def __init__(self, reason: RejectReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    reason: RejectReason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decoded:
+    batch: Batch
+    refused: tuple[DeadLetter, ...]
+    total: int
+
+
+def decode_json(
+    body: bytes,
+    *,
+    resolve: Resolve,
+    allowed: Allowed,
+    source: str,
+    sender_path: str,
+    now: Millis,
+    limit: int,
+) -> Decoded:
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise PayloadError(RejectReason.MALFORMED, f"not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("readings"), list):
+        raise PayloadError(RejectReason.MALFORMED, 'expected an object with a list "readings"')
+    items: list[Any] = doc["readings"]
+    _check_size(len(items), limit)
+    return _decode(
+        (_json_fields(item) for item in items),
+        resolve=resolve,
+        allowed=allowed,
+        source=source,
+        sender_path=sender_path,
+        now=now,
+        total=len(items),
+    )
+
+
+def decode_csv(
+    body: bytes,
+    *,
+    resolve: Resolve,
+    allowed: Allowed,
+    source: str,
+    sender_path: str,
+    now: Millis,
+    limit: int,
+) -> Decoded:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(RejectReason.MALFORMED, f"CSV is not UTF-8: {exc}") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = set(reader.fieldnames or ())
+    if not {"tag", "ts", "value"} <= header:
+        raise PayloadError(RejectReason.MALFORMED, "CSV header must name tag, ts and value")
+    rows = list(reader)
+    _check_size(len(rows), limit)
+    return _decode(
+        (_csv_fields(row) for row in rows),
+        resolve=resolve,
+        allowed=allowed,
+        source=source,
+        sender_path=sender_path,
+        now=now,
+        total=len(rows),
+    )
+
+
+def excerpt(body: bytes) -> str:
+    """The start of a refused payload, kept with its dead letter."""
+    return body[:EXCERPT].decode("utf-8", errors="replace")
+
+
+def _check_size(n: int, limit: int) -> None:
+    if n > limit:
+        raise PayloadError(
+            RejectReason.OVERSIZED, f"{n} readings in one request; at most {limit} allowed"
+        )
+
+
+_Fields = tuple[object, object, object, object] | str
+
+
+def _json_fields(item: object) -> _Fields:
+    if not isinstance(item, dict):
+        return "reading is not an object"
+    return item.get("tag"), item.get("ts"), item.get("value"), item.get("quality", "good")
+
+
+def _csv_fields(row: dict[str, str]) -> _Fields:
+    quality: object = (row.get("quality") or "good").strip()
+    value: object = row.get("value")
+    with contextlib.suppress(ValueError):
+        value = float(str(value))
+    return row.get("tag"), (row.get("ts") or "").strip(), value, quality
+
+
+def _decode(
+    fields: Iterable[_Fields],
+    *,
+    resolve: Resolve,
+    allowed: Allowed,
+    source: str,
+    sender_path: str,
+    now: Millis,
+    total: int,
+) -> Decoded:
+    tags: list[int] = []
+    stamps: list[int] = []
+    values: list[float] = []
+    qualities: list[int] = []
+    refused: list[DeadLetter] = []
+    for index, item in enumerate(fields):
+        read = _read_one(item, resolve, allowed)
+        if not isinstance(read, _Refusal):
+            tag_id, ts, value, quality = read
+            tags.append(tag_id)
+            stamps.append(ts)
+            values.append(value)
+            qualities.append(quality)
+            continue
+        reason, detail = read.reason, read.detail
+        key = item[0] if isinstance(item, tuple) and isinstance(item[0], str) else None
+        refused.append(
+            DeadLetter(
+                received=now,
+                source=source,
+                reason=reason,
+                detail=f"reading {index}: {detail}",
+                scope_path=_path_of(key, resolve, sender_path),
+                tag_key=key,
+                payload=None if isinstance(item, str) else _show(item),
+            )
+        )
+    batch = Batch.of(tag=tags, ts=stamps, value=values, quality=qualities, received=now)
+    return Decoded(batch=batch, refused=tuple(refused), total=total)
+
+
+def _read_one(
+    item: _Fields, resolve: Resolve, allowed: Allowed
+) -> tuple[int, int, float, int] | _Refusal:
+    if isinstance(item, str):
+        return _Refusal(RejectReason.MALFORMED, item)
+    key, ts, value, quality = item
+    if not isinstance(key, str) or not key:
+        return _Refusal(RejectReason.MALFORMED, '"tag" must be a non-empty string')
+    ref = resolve(key)
+    if ref is None:
+        return _Refusal(RejectReason.UNKNOWN_TAG, f"unknown tag {key!r}")
+    if not allowed(ref.scope_path):
+        return _Refusal(RejectReason.FORBIDDEN, f"tag {key!r} lies outside this sender's scope")
+    stamp = _millis(ts)
+    if stamp is None:
+        return _Refusal(
+            RejectReason.MALFORMED, '"ts" must be ISO 8601 with a zone, or epoch milliseconds'
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _Refusal(RejectReason.MALFORMED, '"value" must be a number')
+    code = QUALITIES.get(quality if not isinstance(quality, str) else quality.lower())
+    if code is None:
+        return _Refusal(RejectReason.MALFORMED, '"quality" must be good, uncertain or bad')
+    return ref.id, stamp, float(value), int(code)
+
+
+def _millis(ts: object) -> int | None:
+    if isinstance(ts, bool):
+        return None
+    if isinstance(ts, int):
+        return ts
+    if isinstance(ts, float) and math.isfinite(ts):
+        return int(ts)
+    if isinstance(ts, str) and ts:
+        try:
+            return int(ts) if ts.isdigit() else to_millis(datetime.fromisoformat(ts))
+        except ValueError:
+            return None
+    return None
+
+
+def _path_of(key: str | None, resolve: Resolve, sender_path: str) -> str:
+    ref = resolve(key) if key else None
+    return ref.scope_path if ref else sender_path
+
+
+def _show(item: tuple[object, object, object, object]) -> str:
+    return orjson.dumps(
+        dict(zip(("tag", "ts", "value", "quality"), item, strict=True)), default=str
+    ).decode()[:EXCERPT]

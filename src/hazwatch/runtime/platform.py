@@ -1,0 +1,92 @@
+"""One running hazwatch: database, repositories, pipeline, engine and live hub, wired.
+
+``Platform.open`` is the single place where the pieces are built from settings; the API
+and the CLI receive the platform and never build parts of it themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hazwatch.domain.plant import PlantSpec
+from hazwatch.ingest.validation import Admission
+from hazwatch.runtime.clock import Clock
+from hazwatch.runtime.engine import Engine
+from hazwatch.runtime.metrics import Metrics
+from hazwatch.runtime.pipeline import Pipeline
+from hazwatch.settings import Settings
+from hazwatch.storage.alarm_repository import AlarmRepository
+from hazwatch.storage.database import Database
+from hazwatch.storage.dead_letter_repository import DeadLetterRepository
+from hazwatch.storage.plant_repository import PlantImportSummary, PlantRepository
+from hazwatch.storage.readings.store import ReadingStore, open_reading_store
+from hazwatch.storage.user_repository import UserRepository
+
+
+@dataclass(eq=False, kw_only=True)
+class Platform:
+    settings: Settings
+    clock: Clock
+    db: Database
+    plants: PlantRepository
+    alarms: AlarmRepository
+    dead_letters: DeadLetterRepository
+    users: UserRepository
+    readings: ReadingStore
+    metrics: Metrics
+    pipeline: Pipeline
+    engine: Engine
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock) -> Platform:
+        """Open (and migrate) the database and build every stage; the engine is not started."""
+        db = Database.open(settings.resolved_database_url)
+        db.upgrade()
+        plants = PlantRepository(db)
+        alarms = AlarmRepository(db)
+        dead_letters = DeadLetterRepository(db)
+        readings = open_reading_store(db.engine)
+        metrics = Metrics()
+        pipeline = Pipeline(
+            tags=plants.tags(),
+            store=readings,
+            alarms=alarms,
+            dead_letters=dead_letters,
+            admission=Admission(
+                future_ms=settings.future_tolerance_ms, retention_ms=settings.raw_retention_ms
+            ),
+            rollup_retention_ms=settings.rollup_retention_ms,
+            metrics=metrics,
+            now=clock.now(),
+        )
+        engine = Engine(
+            pipeline, clock, metrics, queue_size=settings.queue_batches, tick_s=settings.tick_s
+        )
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            plants=plants,
+            alarms=alarms,
+            dead_letters=dead_letters,
+            users=UserRepository(db),
+            readings=readings,
+            metrics=metrics,
+            pipeline=pipeline,
+            engine=engine,
+        )
+
+    def import_plant(self, spec: PlantSpec) -> PlantImportSummary:
+        """Store a plant declaration and hand the new tag set to the running pipeline."""
+        summary = self.plants.save(spec)
+        tags = self.plants.tags()
+        if self.engine.running:
+            self.engine.call(lambda p: p.retable(tags, now=self.clock.now())).result()
+        else:
+            self.pipeline.retable(tags, now=self.clock.now())
+        return summary
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.readings.close()
+        self.db.close()

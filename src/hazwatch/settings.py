@@ -1,0 +1,100 @@
+"""Settings of a hazwatch process, from a YAML config file and ``HAZWATCH_*`` variables.
+
+Built once by the CLI and passed down (``create_app(settings)``); nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hazwatch.domain.clock import DAY_MS, Millis
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file and the field."""
+
+
+class SimulatorSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    speed: float = Field(default=1.0, gt=0, le=3600)
+    seed: int = 0
+    step_s: float = Field(default=0.25, gt=0, description="wall-clock seconds between steps")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Path("hazwatch-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in data_dir"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    secret_key: str | None = Field(
+        default=None, description="token signing key; default: generated, kept in data_dir"
+    )
+    token_ttl_s: int = Field(default=3600, ge=60)
+    raw_retention_days: float = Field(default=30, gt=0)
+    rollup_retention_days: float = Field(default=730, gt=0)
+    future_tolerance_s: float = Field(default=300, ge=0)
+    max_batch_readings: int = Field(default=100_000, ge=1)
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    queue_batches: int = Field(default=64, ge=1)
+    tick_s: float = Field(default=1.0, gt=0, description="wall-clock seconds between ticks")
+    plant_file: Path | None = None
+    simulator: SimulatorSettings = SimulatorSettings()
+
+    @property
+    def raw_retention_ms(self) -> Millis:
+        return int(self.raw_retention_days * DAY_MS)
+
+    @property
+    def rollup_retention_ms(self) -> Millis:
+        return int(self.rollup_retention_days * DAY_MS)
+
+    @property
+    def future_tolerance_ms(self) -> Millis:
+        return int(self.future_tolerance_s * 1000)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'hazwatch.db'}"
+
+    def signing_key(self) -> str:
+        """The token signing key: configured, or generated once and kept in ``data_dir``."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(path: Path, **overrides: Any) -> Settings:
+    """Settings from a YAML file, with keyword overrides on top."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top")
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc

@@ -1,0 +1,73 @@
+"""The reading store: raw readings and their one-minute rollups, on SQLite or PostgreSQL.
+
+Tables (created by migration ``0002_readings`` or ``schema.create_tables``):
+
+* ``readings (tag_id, ts, value, quality, received)``, primary key ``(tag_id, ts)``: one row
+  per reading, times in epoch ms. A replay changes nothing: the key makes writes idempotent.
+* ``rollups_1m (tag_id, bucket, min, max, sum, count, last, last_ts)``, primary key
+  ``(tag_id, bucket)``: one row per tag and minute (see ``rollup``).
+
+``open_reading_store(engine)`` picks the implementation for the engine's dialect. It keeps
+one writer connection of its own; reads borrow pooled connections of ``engine``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from hazwatch.domain.batch import Batch, Mask
+from hazwatch.domain.clock import Millis
+from hazwatch.storage.readings.arrays import HistoryArrays, RollupArrays
+from hazwatch.storage.readings.postgres import PostgresBackend
+from hazwatch.storage.readings.recorder import Recorder
+from hazwatch.storage.readings.sqlite import SqliteBackend
+
+
+class ReadingStore(Protocol):
+    def write(self, batch: Batch) -> Mask:
+        """Store the batch idempotently; True for the readings that were already stored
+        (same tag id and ts), which were not written again. Raw rows and rollups are updated
+        in one transaction."""
+        ...
+
+    def last_timestamps(self) -> dict[int, Millis]:
+        """The newest stored ts of every tag with readings."""
+        ...
+
+    def raw(self, tag_id: int, start: Millis, end: Millis, limit: int) -> HistoryArrays:
+        """At most ``limit`` readings with ``start <= ts < end``, ascending by ts."""
+        ...
+
+    def rollups(self, tag_id: int, start: Millis, end: Millis) -> RollupArrays:
+        """Rollups whose minute overlaps ``[start, end)``, ascending by minute."""
+        ...
+
+    def purge_raw(self, older_than: Millis) -> int:
+        """Delete raw readings with ``ts < older_than``; how many went."""
+        ...
+
+    def purge_rollups(self, older_than: Millis) -> int:
+        """Delete rollups of minutes starting before ``older_than``; how many went."""
+        ...
+
+    def flush(self) -> None:
+        """Write the rollup state kept in memory."""
+        ...
+
+    def close(self) -> None:
+        """Flush, then release the store's connection."""
+        ...
+
+
+def open_reading_store(engine: Engine) -> ReadingStore:
+    """The store for ``engine``'s database (SQLite file or PostgreSQL), tables already
+    created. Opening rebuilds the newest minute of every tag from raw readings, so a crash
+    loses no rollup; only one store may write to a database at a time."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        return Recorder(SqliteBackend(engine))
+    if dialect == "postgresql":
+        return Recorder(PostgresBackend(engine))
+    raise ValueError(f"no reading store for the {dialect} dialect")

@@ -1,0 +1,57 @@
+"""The demo as a user meets it: scripted incidents raise alarms an operator can handle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hazwatch.connectors.simulator.demo import FROZEN_TAG, OFFLINE_TAG, OVERFILL_TAG
+
+pytestmark = pytest.mark.slow
+
+
+def test_overfill_raises_hh_and_acknowledging_it_is_journaled(demo_server: Any) -> None:
+    alarm = demo_server.wait_for_alarm("HH", timeout=120, tag_key=OVERFILL_TAG)
+    assert alarm["active"] is True
+    assert alarm["priority"] in {"high", "critical"}
+
+    response = demo_server.api(
+        "POST", f"/alarms/{alarm['id']}/acknowledge", json={"comment": "inflow stopped"}
+    )
+    assert response.status_code == 200, response.text
+    acked = response.json()
+    assert acked["state"] in {"acknowledged", "normal"}
+    assert acked["seq"] > alarm["seq"]
+
+    journal = demo_server.api("GET", f"/alarms/{alarm['id']}/journal").json()
+    ack = [t for t in journal if t["input"] == "acknowledge"]
+    assert ack and ack[0]["actor"] == "admin" and ack[0]["comment"] == "inflow stopped"
+    assert ack[0]["from_state"] == "unacknowledged"
+
+    again = demo_server.api("POST", f"/alarms/{alarm['id']}/acknowledge", json={})
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("condition", "tag_key"), [("frozen", FROZEN_TAG), ("offline", OFFLINE_TAG)]
+)
+def test_frozen_sensor_and_offline_detector_raise_their_alarms(
+    demo_server: Any, condition: str, tag_key: str
+) -> None:
+    alarm = demo_server.wait_for_alarm(condition, timeout=120, state=None, tag_key=tag_key)
+    journal = demo_server.api("GET", f"/alarms/{alarm['id']}/journal").json()
+    raised = [t for t in journal if t["input"] == "activate"]
+    assert raised and raised[-1]["from_state"] == "normal"
+    assert raised[-1]["to_state"] == "unacknowledged"
+
+
+def test_the_trend_of_the_overfilled_tag_has_history(demo_server: Any) -> None:
+    hh = demo_server.wait_for_alarm("HH", timeout=120, state=None, tag_key=OVERFILL_TAG)
+    history = demo_server.api("GET", f"/tags/{hh['tag_id']}/history", params={"points": 100})
+    assert history.status_code == 200, history.text
+    points = history.json()["points"]
+    assert 0 < len(points) <= 100
+    tag = demo_server.api("GET", f"/tags/{hh['tag_id']}").json()
+    hh_limit = next(lim["value"] for lim in tag["limits"] if lim["kind"] == "HH")
+    assert max((p["max"] if p["max"] is not None else p["value"]) for p in points) >= hh_limit
