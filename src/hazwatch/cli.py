@@ -140,7 +140,18 @@ def _import(settings: Settings, file: Path) -> None:
         summary = PlantRepository(db).save(spec)
     finally:
         db.close()
-    typer.echo(f"imported {file}: {summary}")
+    if not summary.changed:
+        typer.echo(f"imported {file}: nothing changed")
+        return
+    typer.echo(
+        f"imported {file}: {summary.nodes_created} nodes created, {summary.nodes_updated} updated;"
+        f" {summary.tags_created} tags created, {summary.tags_updated} updated;"
+        f" {summary.inventories_changed} inventories changed"
+    )
+    if summary.orphaned:
+        typer.echo(f"kept {len(summary.orphaned)} stored tags the file no longer declares:")
+        for key in summary.orphaned:
+            typer.echo(f"  {key}")
 
 
 @plant_app.command("import")
