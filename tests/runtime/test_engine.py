@@ -72,7 +72,7 @@ def test_a_full_queue_refuses_new_batches() -> None:
     engine = Engine(pipeline, ManualClock(0), Metrics(), queue_size=2, tick_s=60)  # type: ignore[arg-type]
     engine.start()
     try:
-        accepted = [engine.submit(_batch(1), source="t") for _ in range(3)]
+        accepted = [engine.submit(_batch(1), source="t") for _ in range(2)]
         with pytest.raises(EngineBusyError):
             for _ in range(5):
                 accepted.append(engine.submit(_batch(1), source="t"))
