@@ -32,12 +32,16 @@ PLANT = {
             "enterprises": [
                 {
                     "key": ent,
+                    "location": {"lat": 32.1, "lon": 119.4},
                     "sites": [
                         {
                             "key": "s",
                             "installations": [
                                 {
                                     "key": "i",
+                                    "inventories": [
+                                        {"chemical": "chlorine", "cas": "7782-50-5", "tonnes": 12}
+                                    ],
                                     "equipment": [
                                         {
                                             "key": "tank",

@@ -36,6 +36,12 @@ def test_the_scope_tree_is_limited_to_the_callers_subtree(api: Api) -> None:
     mine = {n["key"] for n in api.get("viewer-a", "/scope").json()}
     assert "ea" in mine and "eb" not in mine and "p" not in mine
 
+    located = {n["key"]: n["lat"] for n in api.get("viewer-a", "/scope").json()}
+    assert located["ea"] == 32.1
+    inventories = api.get("viewer-a", "/inventories").json()
+    assert [(i["chemical"], i["quantity_t"]) for i in inventories] == [("chlorine", 12.0)]
+    assert len(api.get("admin", "/inventories").json()) == 2
+
     keys_a = {t["key"] for t in api.get("viewer-a", "/tags").json()}
     assert keys_a == {"ea.s.i.tank.level", "ea.s.i.tank.temperature"}
     other = api.tag_id("eb.s.i.tank.level")

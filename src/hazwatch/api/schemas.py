@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState, AlarmTransition
 from hazwatch.domain.clock import Millis, iso
+from hazwatch.domain.plant import Location
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.scope import ScopeKind, ScopeNode
 from hazwatch.domain.tag import ConditionKind, Priority, Tag
@@ -47,9 +48,11 @@ class ScopeNodeOut(BaseModel):
     name: str
     parent_id: int | None
     path: str
+    lat: float | None = None
+    lon: float | None = None
 
     @classmethod
-    def of(cls, node: ScopeNode) -> ScopeNodeOut:
+    def of(cls, node: ScopeNode, location: Location | None = None) -> ScopeNodeOut:
         return cls(
             id=node.id,
             kind=node.kind,
@@ -57,7 +60,23 @@ class ScopeNodeOut(BaseModel):
             name=node.name,
             parent_id=node.parent_id,
             path=node.path,
+            lat=location.lat if location else None,
+            lon=location.lon if location else None,
         )
+
+
+class InventoryOut(BaseModel):
+    """A hazardous chemical held in an installation (the basis of GB 18218 identification)."""
+
+    id: int
+    installation_id: int
+    installation_path: str
+    chemical: str
+    cas: str | None
+    quantity_t: float = Field(description="tonnes, or volume × density")
+    tonnes: float | None
+    volume_m3: float | None
+    density_t_per_m3: float | None
 
 
 class LimitOut(BaseModel):

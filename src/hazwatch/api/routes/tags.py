@@ -96,7 +96,9 @@ def tag_history(
     end_ms: Millis = _ms(end) if end else platform.clock.now()
     start_ms: Millis = _ms(start) if start else end_ms - HOUR_MS
     if start_ms >= end_ms:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="start must be before end")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="start must be before end"
+        )
     series = history(platform.readings, tag.id, start_ms, end_ms, points=points, mode=mode)
     return HistoryOut(
         tag_id=tag.id,
@@ -113,6 +115,7 @@ def tag_history(
 def _ms(moment: datetime) -> Millis:
     if moment.tzinfo is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="times need a zone, e.g. 2026-11-28T10:00Z"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail="times need a zone, e.g. 2026-11-28T10:00Z",
         )
     return to_millis(moment)
