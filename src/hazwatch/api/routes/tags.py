@@ -19,6 +19,7 @@ from hazwatch.storage.readings.history import history
 
 router = APIRouter(tags=["tags"])
 
+UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
 QUALITY_NAMES = {q.value: q.name.lower() for q in Quality}
 
 
