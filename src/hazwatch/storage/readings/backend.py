@@ -37,19 +37,40 @@ class Backend(Protocol):
     def rollback(self) -> None: ...
 
     def insert(self, rows: Batch) -> None:
-        """Insert readings none of which is stored; ``DuplicateReadingError`` otherwise."""
+        """Insert readings none of which is stored (into ``readings_recent``);
+        ``DuplicateReadingError`` otherwise."""
         ...
 
     def insert_missing(self, rows: Batch) -> Mask:
         """Insert the readings not stored yet; True where a reading was already stored."""
         ...
 
+    @property
+    def recent_parts(self) -> int:
+        """Into how many parts (sets of tags) ``readings_recent`` is moved, one at a time."""
+        ...
+
+    def recent_count(self) -> int:
+        """How many readings wait in ``readings_recent``."""
+        ...
+
+    def move_recent(self, part: int) -> int:
+        """Move part ``part`` (0 first) of ``readings_recent`` to ``readings``, sorted by
+        (tag, ts), in one transaction of its own; how many readings moved."""
+        ...
+
     def merge_rollups(self, rows: MinuteRows) -> None:
         """Merge rows (distinct keys) into the stored rollups (see ``rollup``)."""
         ...
 
-    def rebuild_rollups(self, tag: TagIds, bucket: Stamps) -> None:
-        """Replace the rollups of these (tag, minute) keys by aggregates of raw readings."""
+    def aggregate(self, tag: TagIds, bucket: Stamps) -> MinuteRows:
+        """Rollups of these (tag, minute) keys computed from raw readings, possibly in
+        several parts per key (merge them with ``rollup.combine``); keys without a counted
+        reading are missing."""
+        ...
+
+    def delete_rollups(self, tag: TagIds, bucket: Stamps) -> None:
+        """Delete the stored rollups of these (tag, minute) keys."""
         ...
 
     def raw(self, tag_id: int, start: Millis, end: Millis, limit: int) -> HistoryArrays: ...

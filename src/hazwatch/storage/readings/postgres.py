@@ -1,10 +1,10 @@
 """The reading store's tables on PostgreSQL, written by binary COPY.
 
-Raw readings go by ``COPY … FROM STDIN (FORMAT BINARY)`` straight into the day partition
-they belong to (``pgcopy`` builds the payload from numpy columns without a Python object
-per reading); routing through the partitioned parent costs more per row. Day partitions are
-created before the write transaction that first needs them, in a short transaction of
-their own, since attaching one locks the parent.
+Raw readings go by ``COPY … FROM STDIN (FORMAT BINARY)`` into ``readings_recent`` (``pgcopy``
+builds the payload from numpy columns without a Python object per reading) and move to the
+day partitions of ``readings`` by ``INSERT … SELECT`` in tag order, then ``DELETE``. Day
+partitions are created before the write transaction that first needs them, in a short
+transaction of their own, since attaching one locks the parent.
 
 Replays and writes that meet a stored reading take the careful path: the rows go by COPY
 into a temporary table, then ``INSERT … ON CONFLICT DO NOTHING RETURNING`` tells which
@@ -31,6 +31,7 @@ from hazwatch.storage.readings import pgcopy
 from hazwatch.storage.readings.arrays import HistoryArrays
 from hazwatch.storage.readings.backend import DuplicateReadingError
 from hazwatch.storage.readings.rollup import MinuteRows
+from hazwatch.storage.readings.schema import RECENT_PARTS
 
 Connection = psycopg.Connection[Any]
 
@@ -71,14 +72,21 @@ _NEWEST = (
     WHERE id IS NOT NULL"""
 )
 
+# Rows already in ``readings`` are left out first; the insert into ``readings_recent`` then
+# skips those a concurrent writer put there meanwhile.
 _STAGED_INSERT = """WITH written AS (
-        INSERT INTO readings (tag_id, ts, value, quality, received)
-        SELECT tag_id, ts, value, quality, received FROM pg_temp.reading_stage
-        ORDER BY tag_id, ts
+        INSERT INTO readings_recent (tag_id, ts, value, quality, received)
+        SELECT s.tag_id, s.ts, s.value, s.quality, s.received FROM pg_temp.reading_stage AS s
+        WHERE NOT EXISTS (SELECT FROM readings AS r WHERE r.tag_id = s.tag_id AND r.ts = s.ts)
+        ORDER BY s.tag_id, s.ts
         ON CONFLICT (tag_id, ts) DO NOTHING
         RETURNING tag_id, ts
     )
     SELECT s.i FROM pg_temp.reading_stage AS s JOIN written AS w USING (tag_id, ts)"""
+
+_MOVE = """INSERT INTO readings (tag_id, ts, value, quality, received)
+    SELECT tag_id, ts, value, quality, received FROM {part} ORDER BY tag_id, ts
+    ON CONFLICT (tag_id, ts) DO NOTHING"""
 
 _MERGE = """INSERT INTO rollups_1m AS r (tag_id, bucket, min, max, sum, count, last, last_ts)
     SELECT tag_id, bucket, min, max, sum, count, last, last_ts FROM pg_temp.rollup_stage
@@ -90,18 +98,29 @@ _MERGE = """INSERT INTO rollups_1m AS r (tag_id, bucket, min, max, sum, count, l
         last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
         last_ts = GREATEST(r.last_ts, EXCLUDED.last_ts)"""
 
-_REBUILD = f"""INSERT INTO rollups_1m (tag_id, bucket, min, max, sum, count, last, last_ts)
+_AGGREGATE = f"""COPY (
     SELECT b.tag_id, b.bucket, min(r.value), max(r.value), sum(r.value), count(*)::integer,
            (array_agg(r.value ORDER BY r.ts DESC))[1], max(r.ts)
     FROM pg_temp.rollup_rebuild AS b
-    JOIN readings AS r
+    JOIN (
+        SELECT tag_id, ts, value, quality FROM readings WHERE ts >= {{lowest}}
+        UNION ALL
+        SELECT tag_id, ts, value, quality FROM readings_recent
+    ) AS r
       ON r.tag_id = b.tag_id AND r.ts >= b.bucket AND r.ts < b.bucket + {MINUTE_MS}
-    WHERE r.quality <> {Quality.BAD.value} AND r.value <> 'NaN'::float8 AND r.ts >= {{lowest}}
-    GROUP BY b.tag_id, b.bucket"""
+    WHERE r.quality <> {Quality.BAD.value} AND r.value <> 'NaN'::float8
+    GROUP BY b.tag_id, b.bucket
+) TO STDOUT (FORMAT BINARY)"""
 
 _RAW = """COPY (
-    SELECT ts, COALESCE(value, 'NaN'::float8), quality FROM readings
-    WHERE tag_id = {} AND ts >= {} AND ts < {} ORDER BY ts LIMIT {}
+    SELECT ts, COALESCE(value, 'NaN'::float8), quality FROM (
+        SELECT ts, value, quality FROM readings
+        WHERE tag_id = {tag} AND ts >= {start} AND ts < {end}
+        UNION ALL
+        SELECT ts, value, quality FROM readings_recent
+        WHERE tag_id = {tag} AND ts >= {start} AND ts < {end}
+    ) AS r
+    ORDER BY ts LIMIT {limit}
 ) TO STDOUT (FORMAT BINARY)"""
 
 _ROLLUPS = f"""COPY (
@@ -162,15 +181,22 @@ class PostgresBackend:
         tags: list[int] = []
         stamps: list[int] = []
         with self._reader() as conn:
-            # Newest day first: the first stamp found for a tag is its newest.
-            for day in sorted(self._partition_days(conn), reverse=True):
-                table = sql.Identifier(partition_name(day))
-                for tag, ts in conn.execute(sql.SQL(_NEWEST).format(table=table)):
+            # Newest first: the first stamp found for a tag is its newest, unless
+            # readings_recent has a newer one.
+            days = sorted(self._partition_days(conn), reverse=True)
+            recent = [f"readings_recent_p{part}" for part in range(RECENT_PARTS)]
+            tables = [*recent, *(partition_name(day) for day in days)]
+            for table in tables:
+                query = sql.SQL(_NEWEST).format(table=sql.Identifier(table))
+                for tag, ts in conn.execute(query):
                     tags.append(tag)
                     stamps.append(ts)
         tag_array = np.array(tags, dtype=np.int32)
-        first = np.unique(tag_array, return_index=True)[1]
-        return tag_array[first], np.array(stamps, dtype=np.int64)[first]
+        stamp_array = np.array(stamps, dtype=np.int64)
+        order = np.lexsort((stamp_array, tag_array))
+        last = np.ones(len(order), dtype=np.bool_)
+        np.not_equal(tag_array[order][1:], tag_array[order][:-1], out=last[:-1])
+        return tag_array[order][last], stamp_array[order][last]
 
     def prepare(self, ts: Stamps) -> None:
         missing = [int(d) for d in np.unique(ts // DAY_MS) if int(d) not in self._days]
@@ -203,18 +229,12 @@ class PostgresBackend:
         self._conn.rollback()
 
     def insert(self, rows: Batch) -> None:
-        day = rows.ts // DAY_MS
-        parts: Sequence[tuple[int, Batch]]
-        if day.min() == day.max():
-            parts = [(int(day[0]), rows)]
-        else:
-            parts = [(int(d), rows.select(day == d)) for d in np.unique(day)]
         try:
-            for part_day, part in parts:
-                statement = sql.SQL(
-                    "COPY {} (tag_id, ts, value, quality, received) FROM STDIN (FORMAT BINARY)"
-                ).format(sql.Identifier(partition_name(part_day)))
-                self._copy_in(statement, self._reading_payload(part))
+            self._copy_in(
+                "COPY readings_recent (tag_id, ts, value, quality, received)"
+                " FROM STDIN (FORMAT BINARY)",
+                self._reading_payload(rows),
+            )
         except psycopg.errors.UniqueViolation as error:
             raise DuplicateReadingError(str(error)) from error
 
@@ -246,6 +266,26 @@ class PostgresBackend:
         stored[written] = False
         return stored
 
+    def recent_count(self) -> int:
+        row = self._conn.execute("SELECT count(*) FROM readings_recent").fetchone()
+        self._conn.commit()
+        return int(row[0]) if row else 0
+
+    @property
+    def recent_parts(self) -> int:
+        return RECENT_PARTS
+
+    def move_recent(self, part: int) -> int:
+        table = sql.Identifier(f"readings_recent_p{part}")
+        try:
+            moved = self._conn.execute(sql.SQL(_MOVE).format(part=table)).rowcount
+            self._conn.execute(sql.SQL("TRUNCATE {}").format(table))
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
+        return moved
+
     def merge_rollups(self, rows: MinuteRows) -> None:
         columns: list[pgcopy.Column] = [
             rows.tag,
@@ -265,20 +305,29 @@ class PostgresBackend:
         )
         self._conn.execute(_MERGE)
 
-    def rebuild_rollups(self, tag: TagIds, bucket: Stamps) -> None:
+    def _load_keys(self, tag: TagIds, bucket: Stamps) -> None:
         self._conn.execute("DELETE FROM pg_temp.rollup_rebuild")
         self._copy_in(
             "COPY pg_temp.rollup_rebuild (tag_id, bucket) FROM STDIN (FORMAT BINARY)",
             pgcopy.encode([tag, bucket], (">i4", ">i8")),
         )
-        # Row counts let the planner pick index lookups into readings and rollups_1m.
+        # Row counts let the planner pick index lookups into the big tables.
         self._conn.execute("ANALYZE pg_temp.rollup_rebuild")
+
+    def aggregate(self, tag: TagIds, bucket: Stamps) -> MinuteRows:
+        self._load_keys(tag, bucket)
+        lowest = int(bucket.min()) if len(bucket) else 0
+        statement = sql.SQL(_AGGREGATE).format(lowest=sql.Literal(lowest))
+        with self._conn.cursor() as cursor, cursor.copy(statement) as copy:
+            payload = b"".join(bytes(chunk) for chunk in copy)
+        return _minute_rows(pgcopy.decode(payload, ROLLUP_FORMATS))
+
+    def delete_rollups(self, tag: TagIds, bucket: Stamps) -> None:
+        self._load_keys(tag, bucket)
         self._conn.execute(
             """DELETE FROM rollups_1m AS r USING pg_temp.rollup_rebuild AS b
             WHERE r.tag_id = b.tag_id AND r.bucket = b.bucket"""
         )
-        lowest = int(bucket.min()) if len(bucket) else 0
-        self._conn.execute(sql.SQL(_REBUILD).format(lowest=sql.Literal(lowest)))
 
     def _copy_out(self, statement: sql.Composed, formats: Sequence[str]) -> list[Any]:
         with self._reader() as conn, conn.cursor() as cursor, cursor.copy(statement) as copy:
@@ -286,23 +335,18 @@ class PostgresBackend:
         return pgcopy.decode(payload, formats)
 
     def raw(self, tag_id: int, start: Millis, end: Millis, limit: int) -> HistoryArrays:
-        statement = sql.SQL(_RAW).format(*(sql.Literal(v) for v in (tag_id, start, end, limit)))
+        statement = sql.SQL(_RAW).format(
+            tag=sql.Literal(tag_id),
+            start=sql.Literal(start),
+            end=sql.Literal(end),
+            limit=sql.Literal(limit),
+        )
         ts, value, quality = self._copy_out(statement, (">i8", ">f8", ">i2"))
         return HistoryArrays(ts=ts, value=value, quality=quality.astype(np.uint8))
 
     def rollups(self, tag_id: int, start: Millis, end: Millis) -> MinuteRows:
         statement = sql.SQL(_ROLLUPS).format(*(sql.Literal(v) for v in (tag_id, start, end)))
-        tag, bucket, lo, hi, total, count, last, last_ts = self._copy_out(statement, ROLLUP_FORMATS)
-        return MinuteRows(
-            tag=tag,
-            bucket=bucket,
-            min=lo,
-            max=hi,
-            sum=total,
-            count=count.astype(np.int64),
-            last=last,
-            last_ts=last_ts,
-        )
+        return _minute_rows(self._copy_out(statement, ROLLUP_FORMATS))
 
     def purge_raw(self, older_than: Millis) -> int:
         """Whole days before ``older_than`` go by dropping their partition, counted by the
@@ -325,7 +369,15 @@ class PostgresBackend:
             except BaseException:
                 self._conn.rollback()
                 raise
-        self._conn.commit()
+        try:
+            statement = sql.SQL("DELETE FROM readings_recent WHERE ts < {}").format(
+                sql.Literal(older_than)
+            )
+            deleted += self._conn.execute(statement).rowcount
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
         return deleted
 
     def _row_count(self, table: sql.Identifier) -> int:
@@ -362,3 +414,17 @@ class PostgresBackend:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _minute_rows(columns: list[Any]) -> MinuteRows:
+    tag, bucket, lo, hi, total, count, last, last_ts = columns
+    return MinuteRows(
+        tag=tag,
+        bucket=bucket,
+        min=lo,
+        max=hi,
+        sum=total,
+        count=count.astype(np.int64),
+        last=last,
+        last_ts=last_ts,
+    )

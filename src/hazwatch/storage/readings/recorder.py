@@ -11,6 +11,9 @@ Writing a batch:
 3. Fold the written readings into the open minutes (``rollup.MinuteAccumulator``) and merge
    the minutes that closed into ``rollups_1m``: raw rows and the rollups they complete are
    committed in one transaction.
+4. New readings land in ``readings_recent`` (see ``schema``). Once it holds ``MOVE_ROWS``
+   readings, each following write also moves one part of it (a set of tags) to
+   ``readings``, so the cost of a round of moves is spread over several batches.
 
 Crash safety: everything in the database is consistent at every commit; only the open
 minutes (at most one per tag: the minute of its newest reading) live in memory. Opening the
@@ -24,6 +27,7 @@ One store may write to a database at a time. Reads may come from any thread.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from types import TracebackType
 from typing import Self
@@ -44,12 +48,15 @@ from hazwatch.storage.readings.rollup import (
 )
 
 NO_READING: Millis = int(np.iinfo(np.int64).min)
+MOVE_ROWS = 1_000_000
+
+log = logging.getLogger(__name__)
 
 
 class Recorder:
     """A ``ReadingStore`` over one database ``Backend``."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, move_rows: int = MOVE_ROWS) -> None:
         self._backend = backend
         self._lock = threading.RLock()
         self._newest = np.empty(0, dtype=np.int64)
@@ -57,7 +64,10 @@ class Recorder:
         self._stream_minute: Millis = NO_MINUTE
         self._consistent = False
         self._closed = False
+        self._move_rows = move_rows
+        self._moving: int | None = None  # the next part of a round of moves
         self._recover()
+        self._recent = backend.recent_count()
 
     def __enter__(self) -> Self:
         return self
@@ -76,9 +86,13 @@ class Recorder:
         table = np.full(size, NO_READING, dtype=np.int64)
         table[tags] = newest
         if len(tags):
+            buckets = minute_of(newest)
             self._backend.begin()
             try:
-                self._backend.rebuild_rollups(tags, minute_of(newest))
+                rows = combine(self._backend.aggregate(tags, buckets))
+                self._backend.delete_rollups(tags, buckets)
+                if len(rows):
+                    self._backend.merge_rollups(rows)
                 self._backend.commit()
             except BaseException:
                 self._backend.rollback()
@@ -124,9 +138,30 @@ class Recorder:
                 self._abandon()
                 raise
             self._consistent = True
+            self._recent += int(np.count_nonzero(~duplicate))
+            self._move_step()
         mask = np.empty(n, dtype=np.bool_)
         mask[order] = duplicate
         return mask
+
+    def _move_step(self) -> None:
+        """Move the next tag range of ``readings_recent`` if a round of moves is due. A
+        failure leaves the readings where they are (both tables are read) until the next."""
+        if self._moving is None:
+            if self._recent < self._move_rows:
+                return
+            self._moving = 0
+        part = self._moving
+        try:
+            self._recent -= self._backend.move_recent(part)
+        except Exception:
+            log.exception("moving recent readings failed; the next write tries again")
+            with contextlib.suppress(Exception):
+                self._backend.rollback()
+            return
+        self._moving = part + 1 if part + 1 < self._backend.recent_parts else None
+        if self._moving is None:
+            self._recent = self._backend.recent_count()
 
     def _reserve(self, tag_count: int) -> None:
         have = len(self._newest)

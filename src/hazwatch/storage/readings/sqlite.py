@@ -6,8 +6,9 @@ failing on upgrade). Bulk writes are ``executemany`` over columns turned into li
 has no faster bulk path from Python. Reads use pooled connections, which WAL lets run beside
 the writer.
 
-Memory: the writer's page cache is bounded (``CACHE_KIB``); temporary tables stay in memory
-but only ever hold one batch; memory-mapped I/O is off, since mapped pages count as resident.
+Memory: the writer's page cache is bounded (``CACHE_KIB``); temporary tables and statement
+journals stay in memory, and are bounded by a batch or one move of a tag range; memory-mapped
+I/O is off, since mapped pages count as resident.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from hazwatch.storage.readings.backend import DuplicateReadingError
 from hazwatch.storage.readings.rollup import MinuteRows
 
 CACHE_KIB = 64 * 1024
+RECENT_RANGES = 8
 PURGE_TAGS_PER_TRANSACTION = 1000
 
 _PRAGMAS = (
@@ -55,15 +57,22 @@ _TAGS = """WITH RECURSIVE tag(id) AS (
 )"""
 
 _NEWEST = (
-    _TAGS.format(table="readings")
-    + " SELECT id, (SELECT max(ts) FROM readings WHERE tag_id = tag.id) FROM tag"
-    + " WHERE id IS NOT NULL"
+    _TAGS + " SELECT id, (SELECT max(ts) FROM {table} WHERE tag_id = tag.id) FROM tag"
+    " WHERE id IS NOT NULL"
 )
 
-_INSERT = "INSERT INTO readings (tag_id, ts, value, quality, received) VALUES (?, ?, ?, ?, {})"
+RAW_TABLES = ("readings", "readings_recent")
 
-_PROBE = """SELECT p.i FROM temp.reading_probe AS p CROSS JOIN readings AS r
+_INSERT = (
+    "INSERT INTO readings_recent (tag_id, ts, value, quality, received) VALUES (?, ?, ?, ?, {})"
+)
+
+_PROBE = """SELECT p.i FROM temp.reading_probe AS p CROSS JOIN {table} AS r
     WHERE r.tag_id = p.tag_id AND r.ts = p.ts"""
+
+_MOVE = """INSERT OR IGNORE INTO readings (tag_id, ts, value, quality, received)
+    SELECT tag_id, ts, value, quality, received FROM readings_recent
+    WHERE tag_id >= ? AND tag_id < ?"""  # in key order: no sort needed
 
 _MERGE = """INSERT INTO rollups_1m (tag_id, bucket, min, max, sum, count, last, last_ts)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -76,22 +85,25 @@ _MERGE = """INSERT INTO rollups_1m (tag_id, bucket, min, max, sum, count, last, 
                     THEN excluded.last ELSE rollups_1m.last END,
         last_ts = max(rollups_1m.last_ts, excluded.last_ts)"""
 
-_REBUILD = f"""INSERT INTO rollups_1m (tag_id, bucket, min, max, sum, count, last, last_ts)
-    SELECT g.tag_id, g.bucket, g.lo, g.hi, g.total, g.n, r.value, g.newest
+_AGGREGATE = f"""SELECT g.tag_id, g.bucket, g.lo, g.hi, g.total, g.n, r.value, g.newest
     FROM (
         SELECT b.tag_id AS tag_id, b.bucket AS bucket, min(r.value) AS lo,
                max(r.value) AS hi, sum(r.value) AS total, count(*) AS n, max(r.ts) AS newest
-        FROM temp.rollup_rebuild AS b CROSS JOIN readings AS r
+        FROM temp.rollup_rebuild AS b CROSS JOIN {{table}} AS r
         WHERE r.tag_id = b.tag_id AND r.ts >= b.bucket AND r.ts < b.bucket + {MINUTE_MS}
           AND r.quality <> {Quality.BAD.value} AND r.value IS NOT NULL
         GROUP BY b.tag_id, b.bucket
-    ) AS g CROSS JOIN readings AS r
+    ) AS g CROSS JOIN {{table}} AS r
     WHERE r.tag_id = g.tag_id AND r.ts = g.newest"""
 
 _RAW = """SELECT ts, value, quality FROM readings
-    WHERE tag_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?"""
+        WHERE tag_id = :tag AND ts >= :start AND ts < :end
+    UNION ALL
+    SELECT ts, value, quality FROM readings_recent
+        WHERE tag_id = :tag AND ts >= :start AND ts < :end
+    ORDER BY ts LIMIT :limit"""
 
-_ROLLUPS = f"""SELECT bucket, min, max, sum, count, last, last_ts FROM rollups_1m
+_ROLLUPS = f"""SELECT tag_id, bucket, min, max, sum, count, last, last_ts FROM rollups_1m
     WHERE tag_id = ? AND bucket > ? - {MINUTE_MS} AND bucket < ? ORDER BY bucket"""
 
 
@@ -109,6 +121,7 @@ class SqliteBackend:
         self._conn.isolation_level = None
         for statement in _PRAGMAS + _TEMP_TABLES:
             self._conn.execute(statement)
+        self._part_width = 1
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
@@ -119,11 +132,13 @@ class SqliteBackend:
             fairy.close()
 
     def newest(self) -> tuple[TagIds, Stamps]:
-        rows = self._conn.execute(_NEWEST).fetchall()
-        return (
-            np.array([r[0] for r in rows], dtype=np.int32),
-            np.array([r[1] for r in rows], dtype=np.int64),
-        )
+        rows = [r for table in RAW_TABLES for r in self._conn.execute(_NEWEST.format(table=table))]
+        tag = np.array([r[0] for r in rows], dtype=np.int32)
+        ts = np.array([r[1] for r in rows], dtype=np.int64)
+        order = np.lexsort((ts, tag))
+        last = np.ones(len(order), dtype=np.bool_)
+        np.not_equal(tag[order][1:], tag[order][:-1], out=last[:-1])
+        return tag[order][last], ts[order][last]
 
     def prepare(self, ts: Stamps) -> None:
         return None
@@ -158,10 +173,39 @@ class SqliteBackend:
             zip(range(len(rows)), rows.tag.tolist(), rows.ts.tolist(), strict=True),
         )
         stored = np.zeros(len(rows), dtype=np.bool_)
-        stored[[i for (i,) in self._conn.execute(_PROBE)]] = True
+        for table in RAW_TABLES:
+            stored[[i for (i,) in self._conn.execute(_PROBE.format(table=table))]] = True
         if not stored.all():
             self.insert(rows.select(~stored))
         return stored
+
+    @property
+    def recent_parts(self) -> int:
+        return RECENT_RANGES
+
+    def recent_count(self) -> int:
+        row = self._conn.execute("SELECT count(*) FROM readings_recent").fetchone()
+        return int(row[0]) if row else 0
+
+    def move_recent(self, part: int) -> int:
+        """Parts are equal ranges of tag ids, fixed when part 0 moves; the last is open."""
+        if part == 0:
+            row = self._conn.execute("SELECT max(tag_id) FROM readings_recent").fetchone()
+            top = int(row[0]) + 1 if row and row[0] is not None else 1
+            self._part_width = -(-top // RECENT_RANGES)
+        low = part * self._part_width
+        high = low + self._part_width if part + 1 < RECENT_RANGES else 2**63 - 1
+        self.begin()
+        try:
+            self._conn.execute(_MOVE, (low, high))
+            moved = self._conn.execute(
+                "DELETE FROM readings_recent WHERE tag_id >= ? AND tag_id < ?", (low, high)
+            ).rowcount
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return moved
 
     def merge_rollups(self, rows: MinuteRows) -> None:
         self._conn.executemany(
@@ -179,16 +223,25 @@ class SqliteBackend:
             ),
         )
 
-    def rebuild_rollups(self, tag: TagIds, bucket: Stamps) -> None:
-        keys = list(zip(tag.tolist(), bucket.tolist(), strict=True))
+    def aggregate(self, tag: TagIds, bucket: Stamps) -> MinuteRows:
         self._conn.execute("DELETE FROM temp.rollup_rebuild")
-        self._conn.executemany("INSERT INTO temp.rollup_rebuild VALUES (?, ?)", keys)
-        self._conn.executemany("DELETE FROM rollups_1m WHERE tag_id = ? AND bucket = ?", keys)
-        self._conn.execute(_REBUILD)
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO temp.rollup_rebuild VALUES (?, ?)",
+            zip(tag.tolist(), bucket.tolist(), strict=True),
+        )
+        rows = [r for t in RAW_TABLES for r in self._conn.execute(_AGGREGATE.format(table=t))]
+        return _minute_rows(rows)
+
+    def delete_rollups(self, tag: TagIds, bucket: Stamps) -> None:
+        self._conn.executemany(
+            "DELETE FROM rollups_1m WHERE tag_id = ? AND bucket = ?",
+            zip(tag.tolist(), bucket.tolist(), strict=True),
+        )
 
     def raw(self, tag_id: int, start: Millis, end: Millis, limit: int) -> HistoryArrays:
         with self._reader() as conn:
-            rows = conn.execute(_RAW, (tag_id, start, end, limit)).fetchall()
+            arguments = {"tag": tag_id, "start": start, "end": end, "limit": limit}
+            rows = conn.execute(_RAW, arguments).fetchall()
         if not rows:
             return HistoryArrays.empty()
         ts, value, quality = zip(*rows, strict=True)
@@ -200,20 +253,7 @@ class SqliteBackend:
 
     def rollups(self, tag_id: int, start: Millis, end: Millis) -> MinuteRows:
         with self._reader() as conn:
-            rows = conn.execute(_ROLLUPS, (tag_id, start, end)).fetchall()
-        if not rows:
-            return MinuteRows.empty()
-        bucket, lo, hi, total, count, last, last_ts = zip(*rows, strict=True)
-        return MinuteRows(
-            tag=np.full(len(rows), tag_id, dtype=np.int32),
-            bucket=np.array(bucket, dtype=np.int64),
-            min=np.array(lo, dtype=np.float64),
-            max=np.array(hi, dtype=np.float64),
-            sum=np.array(total, dtype=np.float64),
-            count=np.array(count, dtype=np.int64),
-            last=np.array(last, dtype=np.float64),
-            last_ts=np.array(last_ts, dtype=np.int64),
-        )
+            return _minute_rows(conn.execute(_ROLLUPS, (tag_id, start, end)).fetchall())
 
     def _purge(self, table: str, column: str, older_than: Millis) -> int:
         query = _TAGS.format(table=table) + " SELECT id FROM tag WHERE id IS NOT NULL"
@@ -234,10 +274,34 @@ class SqliteBackend:
         return deleted
 
     def purge_raw(self, older_than: Millis) -> int:
-        return self._purge("readings", "ts", older_than)
+        deleted = self._purge("readings", "ts", older_than)
+        self.begin()
+        try:
+            cursor = self._conn.execute("DELETE FROM readings_recent WHERE ts < ?", (older_than,))
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return deleted + cursor.rowcount
 
     def purge_rollups(self, older_than: Millis) -> int:
         return self._purge("rollups_1m", "bucket", older_than)
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _minute_rows(rows: list[tuple[int, int, float, float, float, int, float, int]]) -> MinuteRows:
+    if not rows:
+        return MinuteRows.empty()
+    tag, bucket, lo, hi, total, count, last, last_ts = zip(*rows, strict=True)
+    return MinuteRows(
+        tag=np.array(tag, dtype=np.int32),
+        bucket=np.array(bucket, dtype=np.int64),
+        min=np.array(lo, dtype=np.float64),
+        max=np.array(hi, dtype=np.float64),
+        sum=np.array(total, dtype=np.float64),
+        count=np.array(count, dtype=np.int64),
+        last=np.array(last, dtype=np.float64),
+        last_ts=np.array(last_ts, dtype=np.int64),
+    )

@@ -4,6 +4,7 @@ Tables (created by migration ``0002_readings`` or ``schema.create_tables``):
 
 * ``readings (tag_id, ts, value, quality, received)``, primary key ``(tag_id, ts)``: one row
   per reading, times in epoch ms. A replay changes nothing: the key makes writes idempotent.
+  New readings wait in ``readings_recent`` (same columns) and move here in bulk.
 * ``rollups_1m (tag_id, bucket, min, max, sum, count, last, last_ts)``, primary key
   ``(tag_id, bucket)``: one row per tag and minute (see ``rollup``).
 
@@ -20,8 +21,9 @@ from sqlalchemy import Engine
 from hazwatch.domain.batch import Batch, Mask
 from hazwatch.domain.clock import Millis
 from hazwatch.storage.readings.arrays import HistoryArrays, RollupArrays
+from hazwatch.storage.readings.backend import Backend
 from hazwatch.storage.readings.postgres import PostgresBackend
-from hazwatch.storage.readings.recorder import Recorder
+from hazwatch.storage.readings.recorder import MOVE_ROWS, Recorder
 from hazwatch.storage.readings.sqlite import SqliteBackend
 
 
@@ -61,13 +63,20 @@ class ReadingStore(Protocol):
         ...
 
 
-def open_reading_store(engine: Engine) -> ReadingStore:
+def open_reading_store(engine: Engine, *, move_rows: int = MOVE_ROWS) -> ReadingStore:
     """The store for ``engine``'s database (SQLite file or PostgreSQL), tables already
     created. Opening rebuilds the newest minute of every tag from raw readings, so a crash
-    loses no rollup; only one store may write to a database at a time."""
+    loses no rollup; only one store may write to a database at a time.
+
+    ``move_rows``: readings in ``readings_recent`` that start a round of moves to
+    ``readings`` (one part of the tags per write).
+    """
     dialect = engine.dialect.name
+    backend: Backend
     if dialect == "sqlite":
-        return Recorder(SqliteBackend(engine))
-    if dialect == "postgresql":
-        return Recorder(PostgresBackend(engine))
-    raise ValueError(f"no reading store for the {dialect} dialect")
+        backend = SqliteBackend(engine)
+    elif dialect == "postgresql":
+        backend = PostgresBackend(engine)
+    else:
+        raise ValueError(f"no reading store for the {dialect} dialect")
+    return Recorder(backend, move_rows=move_rows)
