@@ -17,7 +17,7 @@ def number(x: float) -> str:
     """A value as an operator reads it: ``90``, ``92.1``, ``NaN``."""
     if math.isnan(x):
         return "NaN"
-    return f"{x:.10g}"
+    return f"{x:.6g}"  # six significant digits: more than any field instrument resolves
 
 
 def describe(event: ConditionEvent, table: TagTable | None = None) -> str:
