@@ -28,6 +28,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_FILE = "hazwatch.db"
 
 _SQLITE_PRAGMAS = (
+    # Set before the first table exists, a no-op afterwards. Readings arrive one per tag
+    # across thousands of tags, so each batch touches thousands of B-tree leaves; with 64 KiB
+    # pages there are fewer leaves, splits and page headers per reading: 100,000 tags ingest
+    # 1.5x faster than with the default 4 KiB (bench/results/README.md). The page cache is
+    # sized in KiB, so memory stays bounded.
+    "PRAGMA page_size=65536",
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=10000",
