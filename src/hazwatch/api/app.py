@@ -104,17 +104,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
 
 
 async def _sample_values(platform: Platform, hub: Hub) -> None:
-    latest = platform.pipeline.latest
-    tags = platform.pipeline.tags
+    """Once a second, send subscribers the tags whose newest reading changed."""
 
     def path_of(tag_id: int) -> str:
-        tag = tags.get(tag_id)
+        tag = platform.pipeline.tags.get(tag_id)
         return tag.scope_path if tag else ""
 
     while True:
         await asyncio.sleep(VALUES_EVERY_S)
         if hub.subscribers:
-            tags = platform.pipeline.tags
+            latest = platform.pipeline.latest
             hub.sample_values(
                 latest.ts.copy(),
                 latest.value.copy(),

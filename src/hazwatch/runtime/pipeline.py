@@ -19,7 +19,7 @@ from hazwatch.alarms.cause import describe
 from hazwatch.detect.detector import ConditionDetector
 from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState
 from hazwatch.domain.batch import Batch
-from hazwatch.domain.clock import Millis
+from hazwatch.domain.clock import DAY_MS, Millis
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.tag import ConditionKind, Priority, Tag
 from hazwatch.domain.tagtable import TagTable
@@ -53,7 +53,6 @@ class IngestReport:
 
 
 AlarmListener = Callable[[Sequence[AlarmChange]], None]
-ValueListener = Callable[[Batch], None]
 
 
 class LatestValues:
@@ -102,7 +101,7 @@ class Pipeline:
         metrics: Metrics,
         now: Millis,
         rollup_retention_ms: Millis,
-        max_shelve_ms: Millis | None = None,
+        max_shelve_ms: Millis = DAY_MS,
     ) -> None:
         self._store = store
         self._alarm_repo = alarms
@@ -112,9 +111,8 @@ class Pipeline:
         self._rollup_retention_ms = rollup_retention_ms
         self._metrics = metrics
         self.alarm_listeners: list[AlarmListener] = []
-        self.value_listeners: list[ValueListener] = []
-        self.tags: dict[int, Tag] = {}
-        self.tags_by_key: dict[str, Tag] = {}
+        self.tags = {t.id: t for t in tags}
+        self.tags_by_key = {t.key: t for t in tags}
         self.table = TagTable.build(tags)
         self.latest = LatestValues(len(self.table.known))
         self.detector = ConditionDetector(self.table, now=now)
@@ -122,9 +120,8 @@ class Pipeline:
             alarms.load_all(),
             self._priority,
             describe=lambda event: describe(event, self.table),
-            **({} if max_shelve_ms is None else {"max_shelve_ms": max_shelve_ms}),
+            max_shelve_ms=max_shelve_ms,
         )
-        self.retable(tags, now=now)
         self.detector.restore((a.tag_id, a.condition) for a in self.book.all() if a.active)
         self._count_not_normal()
 
@@ -177,8 +174,6 @@ class Pipeline:
         accepted = len(stored)
         self._metrics.readings.labels(source=source).inc(accepted)
         self.latest.update(stored)
-        for listener in self.value_listeners:
-            listener(stored)
         return IngestReport(accepted=accepted, rejected=report[0], examples=report[1])
 
     def tick(self, now: Millis) -> list[AlarmChange]:
