@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hazwatch.domain.plant import PlantSpec
 from hazwatch.ingest.validation import Admission
 from hazwatch.runtime.clock import Clock
 from hazwatch.runtime.engine import Engine
@@ -18,7 +17,7 @@ from hazwatch.settings import Settings
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
-from hazwatch.storage.plant_repository import PlantImportSummary, PlantRepository
+from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
 from hazwatch.storage.user_repository import UserRepository
 
@@ -75,16 +74,6 @@ class Platform:
             pipeline=pipeline,
             engine=engine,
         )
-
-    def import_plant(self, spec: PlantSpec) -> PlantImportSummary:
-        """Store a plant declaration and hand the new tag set to the running pipeline."""
-        summary = self.plants.save(spec)
-        tags = self.plants.tags()
-        if self.engine.running:
-            self.engine.call(lambda p: p.retable(tags, now=self.clock.now())).result()
-        else:
-            self.pipeline.retable(tags, now=self.clock.now())
-        return summary
 
     def close(self) -> None:
         self.engine.stop()
