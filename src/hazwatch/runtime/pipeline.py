@@ -207,7 +207,9 @@ class Pipeline:
         return change.alarm
 
     def refuse(self, letters: Sequence[DeadLetter]) -> None:
-        """Keep payloads refused before they became a batch (bad JSON, oversized…)."""
+        """Keep payloads refused before they became a batch (bad JSON, oversized…).
+
+        Touches no pipeline state, so any thread may call it."""
         if letters:
             self._dead_letters.add(letters)
             for letter in letters:

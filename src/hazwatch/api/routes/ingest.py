@@ -50,8 +50,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _refuse(platform: Platform, letters: list[DeadLetter]) -> None:
-    platform.engine.call(lambda p: p.refuse(letters))
+async def _refuse(platform: Platform, letters: list[DeadLetter]) -> None:
+    """Keep refused input; off the event loop, and not through the engine's queue, which
+    may be full exactly when bad input floods in."""
+    await run_in_threadpool(platform.pipeline.refuse, letters)
 
 
 @router.post(
@@ -107,7 +109,7 @@ async def ingest_readings(
             scope_path=sender_path,
             payload=excerpt(body) if exc.reason is RejectReason.MALFORMED else None,
         )
-        _refuse(platform, [letter])
+        await _refuse(platform, [letter])
         code = (
             status.HTTP_413_CONTENT_TOO_LARGE
             if exc.reason is RejectReason.OVERSIZED
@@ -116,7 +118,7 @@ async def ingest_readings(
         raise HTTPException(code, detail=str(exc)) from None
 
     if decoded.refused:
-        _refuse(platform, list(decoded.refused))
+        await _refuse(platform, list(decoded.refused))
     try:
         future = platform.engine.submit(decoded.batch, source=SOURCE, scope_path=sender_path)
     except EngineBusyError as exc:
