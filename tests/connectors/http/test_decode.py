@@ -7,6 +7,7 @@ import pytest
 
 from hazwatch.connectors.http.decode import (
     Decoded,
+    Intake,
     PayloadError,
     TagRef,
     decode_csv,
@@ -23,8 +24,11 @@ TAGS = {
 
 
 def _decode(body: bytes, *, limit: int = 100, allowed_prefix: str = "/") -> Decoded:
-    return decode_json(
-        body,
+    return decode_json(body, _intake(allowed_prefix=allowed_prefix, limit=limit))
+
+
+def _intake(*, allowed_prefix: str = "/", limit: int = 100) -> Intake:
+    return Intake(
         resolve=TAGS.get,
         allowed=lambda path: path.startswith(allowed_prefix),
         source="test",
@@ -124,15 +128,7 @@ def test_csv_with_quality_column() -> None:
         f"b.s.i.q.level,2027-01-15T00:00:00Z,7,uncertain\n"
         f"a.s.i.q.level,{NOW + 1},abc,good\n"
     ).encode()
-    decoded = decode_csv(
-        body,
-        resolve=TAGS.get,
-        allowed=lambda _: True,
-        source="t",
-        sender_path="/",
-        now=NOW,
-        limit=10,
-    )
+    decoded = decode_csv(body, _intake(limit=10))
     assert decoded.batch.value.tolist() == [12.5, 7.0]
     assert decoded.batch.quality.tolist() == [Quality.GOOD, Quality.UNCERTAIN]
     assert [d.reason for d in decoded.refused] == [RejectReason.MALFORMED]
@@ -140,12 +136,4 @@ def test_csv_with_quality_column() -> None:
 
 def test_csv_without_the_needed_columns_is_refused() -> None:
     with pytest.raises(PayloadError):
-        decode_csv(
-            b"name,value\nx,1\n",
-            resolve=TAGS.get,
-            allowed=lambda _: True,
-            source="t",
-            sender_path="/",
-            now=NOW,
-            limit=10,
-        )
+        decode_csv(b"name,value\nx,1\n", _intake(limit=10))

@@ -21,6 +21,7 @@ from hazwatch.api.schemas import (
 from hazwatch.auth.apikey import hash_api_key, new_api_key
 from hazwatch.connectors.http.decode import (
     Decoded,
+    Intake,
     PayloadError,
     TagRef,
     decode_csv,
@@ -90,9 +91,7 @@ async def ingest_readings(
             tag = tags.get(key)
             return TagRef(id=tag.id, scope_path=tag.scope_path) if tag else None
 
-        decoded: Decoded = await run_in_threadpool(
-            decode,
-            body,
+        intake = Intake(
             resolve=resolve,
             allowed=grant.allows,
             source=SOURCE,
@@ -100,6 +99,7 @@ async def ingest_readings(
             now=now,
             limit=settings.max_batch_readings,
         )
+        decoded: Decoded = await run_in_threadpool(decode, body, intake)
     except PayloadError as exc:
         letter = DeadLetter(
             received=now,

@@ -20,7 +20,7 @@ import contextlib
 import csv
 import io
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,22 +70,26 @@ class _Refusal:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Intake:
+    """Who sends, and how their readings are checked: ``resolve`` finds a tag by key,
+    ``allowed`` says whether a scope path is the sender's; at most ``limit`` readings."""
+
+    resolve: Resolve
+    allowed: Allowed
+    source: str
+    sender_path: str
+    now: Millis
+    limit: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decoded:
     batch: Batch
     refused: tuple[DeadLetter, ...]
     total: int
 
 
-def decode_json(
-    body: bytes,
-    *,
-    resolve: Resolve,
-    allowed: Allowed,
-    source: str,
-    sender_path: str,
-    now: Millis,
-    limit: int,
-) -> Decoded:
+def decode_json(body: bytes, intake: Intake) -> Decoded:
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -93,28 +97,11 @@ def decode_json(
     if not isinstance(doc, dict) or not isinstance(doc.get("readings"), list):
         raise PayloadError(RejectReason.MALFORMED, 'expected an object with a list "readings"')
     items: list[Any] = doc["readings"]
-    _check_size(len(items), limit)
-    return _decode(
-        (_json_fields(item) for item in items),
-        resolve=resolve,
-        allowed=allowed,
-        source=source,
-        sender_path=sender_path,
-        now=now,
-        total=len(items),
-    )
+    _check_size(len(items), intake.limit)
+    return _decode([_json_fields(item) for item in items], intake)
 
 
-def decode_csv(
-    body: bytes,
-    *,
-    resolve: Resolve,
-    allowed: Allowed,
-    source: str,
-    sender_path: str,
-    now: Millis,
-    limit: int,
-) -> Decoded:
+def decode_csv(body: bytes, intake: Intake) -> Decoded:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -124,16 +111,8 @@ def decode_csv(
     if not {"tag", "ts", "value"} <= header:
         raise PayloadError(RejectReason.MALFORMED, "CSV header must name tag, ts and value")
     rows = list(reader)
-    _check_size(len(rows), limit)
-    return _decode(
-        (_csv_fields(row) for row in rows),
-        resolve=resolve,
-        allowed=allowed,
-        source=source,
-        sender_path=sender_path,
-        now=now,
-        total=len(rows),
-    )
+    _check_size(len(rows), intake.limit)
+    return _decode([_csv_fields(row) for row in rows], intake)
 
 
 def excerpt(body: bytes) -> str:
@@ -165,23 +144,14 @@ def _csv_fields(row: dict[str, str]) -> _Fields:
     return row.get("tag"), (row.get("ts") or "").strip(), value, quality
 
 
-def _decode(
-    fields: Iterable[_Fields],
-    *,
-    resolve: Resolve,
-    allowed: Allowed,
-    source: str,
-    sender_path: str,
-    now: Millis,
-    total: int,
-) -> Decoded:
+def _decode(fields: Sequence[_Fields], intake: Intake) -> Decoded:
     tags: list[int] = []
     stamps: list[int] = []
     values: list[float] = []
     qualities: list[int] = []
     refused: list[DeadLetter] = []
     for index, item in enumerate(fields):
-        read = _read_one(item, resolve, allowed)
+        read = _read_one(item, intake.resolve, intake.allowed)
         if not isinstance(read, _Refusal):
             tag_id, ts, value, quality = read
             tags.append(tag_id)
@@ -193,17 +163,17 @@ def _decode(
         key = item[0] if isinstance(item, tuple) and isinstance(item[0], str) else None
         refused.append(
             DeadLetter(
-                received=now,
-                source=source,
+                received=intake.now,
+                source=intake.source,
                 reason=reason,
                 detail=f"reading {index}: {detail}",
-                scope_path=_path_of(key, resolve, sender_path),
+                scope_path=_path_of(key, intake.resolve, intake.sender_path),
                 tag_key=key,
                 payload=None if isinstance(item, str) else _show(item),
             )
         )
-    batch = Batch.of(tag=tags, ts=stamps, value=values, quality=qualities, received=now)
-    return Decoded(batch=batch, refused=tuple(refused), total=total)
+    batch = Batch.of(tag=tags, ts=stamps, value=values, quality=qualities, received=intake.now)
+    return Decoded(batch=batch, refused=tuple(refused), total=len(fields))
 
 
 def _read_one(
