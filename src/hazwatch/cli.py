@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,12 @@ import uvicorn
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import WeakPasswordError, hash_password
+from hazwatch.connectors.config_file import (
+    ConnectorConfigError,
+    ConnectorEntry,
+    load_connectors,
+)
+from hazwatch.connectors.probe import probe
 from hazwatch.demo import prepare_demo
 from hazwatch.domain.role import Role
 from hazwatch.plant.errors import PlantFileError
@@ -25,9 +32,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="hazwatch: sa
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance")
 plant_app = typer.Typer(no_args_is_help=True, help="Plant declarations (YAML)")
 user_app = typer.Typer(no_args_is_help=True, help="Users and their roles")
+connector_app = typer.Typer(no_args_is_help=True, help="Connectors to PLCs, servers, brokers")
 app.add_typer(db_app, name="db")
 app.add_typer(plant_app, name="plant")
 app.add_typer(user_app, name="user")
+app.add_typer(connector_app, name="connector")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="settings file (YAML)", exists=True)
@@ -103,10 +112,25 @@ def serve(
     _serve(settings, WallClock())
 
 
-def _serve(settings: Settings, clock: Clock) -> None:
+def _connectors(settings: Settings) -> list[ConnectorEntry]:
+    """The connectors of the settings' connectors file and plant file, validated."""
+    entries: list[ConnectorEntry] = []
+    try:
+        for path in (settings.plant_file, settings.connectors_file):
+            if path is not None:
+                entries += load_connectors(path)
+    except ConnectorConfigError as exc:
+        raise _fail(str(exc)) from exc
+    names = [e.name for e in entries]
+    if len(set(names)) != len(names):
+        raise _fail("two connectors share a name across the plant and connectors files")
+    return entries
 
+
+def _serve(settings: Settings, clock: Clock) -> None:
+    connectors = _connectors(settings)
     uvicorn.run(
-        create_app(settings, clock=clock),
+        create_app(settings, clock=clock, connectors=connectors),
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -231,6 +255,33 @@ def user_add(
     finally:
         db.close()
     typer.echo(f"added {username} as {the_role.value} on {node.kind.value} {node.key}")
+
+
+@connector_app.command("test")
+def connector_test(
+    config: Annotated[
+        Path, typer.Argument(help="connectors file, plant file or gateway file (YAML)")
+    ],
+    name: Annotated[str | None, typer.Option(help="only the connector of this name")] = None,
+    count: Annotated[int, typer.Option(help="stop after this many readings", min=1)] = 10,
+    timeout: Annotated[float, typer.Option(help="give up after this many seconds", min=0.1)] = 15,
+) -> None:
+    """Connect with each configured connector, read a few values and print them."""
+
+    try:
+        entries = load_connectors(config)
+    except ConnectorConfigError as exc:
+        raise _fail(str(exc)) from exc
+    if name is not None:
+        entries = [e for e in entries if e.name == name]
+    if not entries:
+        raise _fail(f"{config}: no connector{f' named {name!r}' if name else ''} configured")
+    failed = 0
+    for entry in entries:
+        result = asyncio.run(probe(entry, count=count, timeout_s=timeout, say=typer.echo))
+        failed += not result.ok
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

@@ -50,6 +50,12 @@ class Settings(BaseModel):
     queue_batches: int = Field(default=64, ge=1)
     tick_s: float = Field(default=1.0, gt=0, description="wall-clock seconds between ticks")
     plant_file: Path | None = None
+    connectors_file: Path | None = Field(
+        default=None, description="connectors to run (YAML, see docs/connectors.md)"
+    )
+    link_alarm_delay_s: float = Field(
+        default=10, ge=0, description="a link must be down this long to raise its alarm"
+    )
     simulator: SimulatorSettings = SimulatorSettings()
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import hash_password
+from hazwatch.connectors.config_file import ConnectorEntry
 from hazwatch.domain.plant import PlantSpec
 from hazwatch.domain.role import Role
 from hazwatch.runtime.clock import ManualClock
@@ -130,6 +131,12 @@ def _prepare(url: str) -> None:
 
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    yield from _api(database_url, tmp_path)
+
+
+def _api(
+    database_url: str, tmp_path: Path, connectors: Sequence[ConnectorEntry] = ()
+) -> Iterator[Api]:
     _prepare(database_url)
     clock = ManualClock(T0)
     settings = Settings(
@@ -139,6 +146,24 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
         max_batch_readings=1000,
         max_body_bytes=200_000,
         tick_s=0.05,
+        link_alarm_delay_s=5,
     )
-    with TestClient(create_app(settings, clock=clock)) as client:
+    app = create_app(settings, clock=clock, connectors=connectors)
+    with TestClient(app) as client:
         yield Api(client=client, clock=clock, db_url=database_url)
+
+
+@pytest.fixture
+def api_with_connectors(database_url: str, tmp_path: Path, fake_family: Any) -> Iterator[Api]:
+    """The API running two fake connectors: ``gw`` (status at ``ea.s.i.gw``, device
+    ``ea.s.i.tank``) and ``plain`` (no equipment, device ``eb.s.i.tank``)."""
+    from hazwatch.connectors.config_file import parse_connectors
+
+    entries = parse_connectors(
+        [
+            {"kind": "fake", "name": "gw", "equipment": "ea.s.i.gw", "devices": ["ea.s.i.tank"]},
+            {"kind": "fake", "name": "plain", "devices": ["eb.s.i.tank"]},
+        ],
+        source="test",
+    )
+    yield from _api(database_url, tmp_path, entries)

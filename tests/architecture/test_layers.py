@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "auth": 2,
     "settings": 2,
     "runtime": 3,
+    "gateway": 4,
     "api": 4,
     "cli": 5,
     "demo": 4,

@@ -35,6 +35,12 @@ def describe(event: ConditionEvent, table: TagTable | None = None) -> str:
         sign = ("<", "−") if kind.is_high else (">", "+")
         band = f" {sign[1]} deadband {number(deadband)}" if deadband else ""
         return f"value {value} {sign[0]} {kind} {limit}{band}"
+    if kind is ConditionKind.DEVICE_OFFLINE:
+        what = "link lost" if event.active else "link restored"
+        return f"{what}: {event.detail}" if event.detail else what
+    if kind is ConditionKind.DEGRADED:
+        what = "link degraded" if event.active else "link healthy again"
+        return f"{what}: {event.detail}" if event.detail else what
     if kind is ConditionKind.OFFLINE:
         if not event.active:
             return f"reading received, value {value}"

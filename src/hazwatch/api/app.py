@@ -22,13 +22,16 @@ from fastapi.staticfiles import StaticFiles
 from hazwatch import __version__
 from hazwatch.alarms.book import AlarmChange
 from hazwatch.api.routes import alarms, health, ingest, scope, session, stream, tags
+from hazwatch.api.routes import connectors as connectors_routes
 from hazwatch.api.schemas import AlarmOut
+from hazwatch.connectors.config_file import ConnectorEntry
 from hazwatch.connectors.simulator.simulator import ParkSimulator
 from hazwatch.domain.clock import iso
 from hazwatch.runtime.clock import Clock, WallClock
 from hazwatch.runtime.hub import Hub
 from hazwatch.runtime.platform import Platform
 from hazwatch.runtime.simulation import run_simulator
+from hazwatch.runtime.sources import Sources
 from hazwatch.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -43,7 +46,13 @@ def webui_dir() -> Path:
     return Path(str(resources.files("hazwatch"))) / "webui"
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    connectors: Sequence[ConnectorEntry] = (),
+) -> FastAPI:
+    """The API and UI of one platform; ``connectors`` run while the app does."""
     the_clock = clock or WallClock()
 
     @asynccontextmanager
@@ -77,9 +86,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                     run_simulator(sim, platform.engine, the_clock, settings.simulator.step_s)
                 )
             )
+        sources = Sources(platform, connectors)
+        app.state.sources = sources
+        pumping = asyncio.create_task(sources.run())
         try:
             yield
         finally:
+            sources.stop()
+            await pumping
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -95,7 +109,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (session, scope, tags, alarms, ingest, stream):
+    for module in (session, scope, tags, alarms, ingest, connectors_routes, stream):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState, AlarmTransition
 from hazwatch.domain.clock import Millis, iso
+from hazwatch.domain.link import Health
 from hazwatch.domain.plant import Location
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.scope import ScopeKind, ScopeNode
@@ -287,3 +288,26 @@ class ApiKeyOut(BaseModel):
 
 class ProblemOut(BaseModel):
     detail: str
+
+
+class LinkOut(BaseModel):
+    """A device behind a connector, as its connector last reported it."""
+
+    key: str = Field(description="equipment key of the device")
+    health: Health
+    detail: str = ""
+    status_tag_id: int | None = Field(
+        default=None, description="the device's status tag, which carries its link alarms"
+    )
+
+
+class ConnectorOut(BaseModel):
+    name: str
+    kind: str
+    equipment: str | None = Field(description="where the connector's own status tag lives")
+    health: Health
+    detail: str = Field(description="the last error, with the protocol's code")
+    batches: int
+    readings: int
+    restarts: int = Field(description="times the connector was restarted after a failure")
+    devices: list[LinkOut]

@@ -45,13 +45,15 @@ SYSTEM_ACTOR = "system"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConditionEvent:
-    """A condition of a tag became active or cleared (output of detect)."""
+    """A condition of a tag became active or cleared (output of detect, or of a link's
+    reported health, whose reason goes in ``detail``)."""
 
     tag_id: int
     condition: ConditionKind
     active: bool
     at: Millis
     value: float
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,7 @@ in a file, so full keys are unique.
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Any, Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -127,6 +127,11 @@ class PlantSpec(_Strict):
     region: Key
     region_name: str = ""
     parks: list[ParkSpec] = Field(default_factory=list)
+    connectors: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="connectors reading this plant (validated by hazwatch.connectors, "
+        "run by `hazwatch serve`; not stored with the plant)",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

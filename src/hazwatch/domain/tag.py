@@ -21,6 +21,8 @@ class ConditionKind(StrEnum):
     OFFLINE = "offline"
     FROZEN = "frozen"
     BAD_QUALITY = "bad_quality"
+    DEVICE_OFFLINE = "device_offline"
+    DEGRADED = "degraded"
 
     @property
     def is_limit(self) -> bool:
@@ -30,6 +32,10 @@ class ConditionKind(StrEnum):
     def is_high(self) -> bool:
         return self in (ConditionKind.HH, ConditionKind.H)
 
+
+LINK_KINDS: tuple[ConditionKind, ...] = (ConditionKind.DEVICE_OFFLINE, ConditionKind.DEGRADED)
+"""Conditions of a communication link (a device or a connector), raised on its status tag
+from the health its connector reports, not from readings."""
 
 LIMIT_KINDS: tuple[ConditionKind, ...] = (
     ConditionKind.HH,
@@ -91,3 +97,17 @@ class Tag:
 
     def limit(self, kind: ConditionKind) -> Limit | None:
         return next((lim for lim in self.limits if lim.kind == kind), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TagDeclaration:
+    """A tag a source announces about itself (a Sparkplug birth, an OPC UA browse), or a
+    status tag the platform makes for a link; created under its equipment if missing."""
+
+    key: str
+    name: str = ""
+    unit: str = ""
+    range_lo: float | None = None
+    range_hi: float | None = None
+    period_s: float = 1.0
+    offline_after_s: float | None = None

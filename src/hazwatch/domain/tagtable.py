@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hazwatch.domain.tag import LIMIT_KINDS, ConditionKind, Priority, Tag
+from hazwatch.domain.tag import LIMIT_KINDS, LINK_KINDS, ConditionKind, Priority, Tag
 
 DEFAULT_PRIORITY = Priority.MEDIUM
 """Priority of a condition the table does not describe (the plant file's default)."""
@@ -28,7 +28,9 @@ _SIGNAL_KINDS = (ConditionKind.OFFLINE, ConditionKind.FROZEN, ConditionKind.BAD_
 
 # Limits come first in ConditionKind, so a kind's column is the same in the limit columns
 # (HH, H, L, LL) and in ``priority_code`` (every kind).
-_KIND_COLUMN = {kind: i for i, kind in enumerate(ConditionKind)}
+_KIND_COLUMN = {kind: i for i, kind in enumerate((*LIMIT_KINDS, *_SIGNAL_KINDS))}
+# Link conditions are judged from reported health; a lost device outranks a degraded link.
+LINK_PRIORITY = {ConditionKind.DEVICE_OFFLINE: Priority.HIGH, ConditionKind.DEGRADED: Priority.LOW}
 _PRIORITIES = tuple(Priority)
 _CODE = {priority: i for i, priority in enumerate(_PRIORITIES)}
 
@@ -102,7 +104,7 @@ class TagTable:
         deadband = np.zeros(shape)
         on_delay_ms = np.zeros(shape, dtype=np.int64)
         off_delay_ms = np.zeros(shape, dtype=np.int64)
-        priority_code = np.full((n, len(ConditionKind)), _CODE[DEFAULT_PRIORITY], dtype=np.int8)
+        priority_code = np.full((n, len(_KIND_COLUMN)), _CODE[DEFAULT_PRIORITY], dtype=np.int8)
         signal = [_CODE[t.offline_priority] for t in tags]
         for kind in _SIGNAL_KINDS:
             priority_code[rows, _KIND_COLUMN[kind]] = signal
@@ -160,14 +162,18 @@ class TagTable:
 
     def priority(self, tag_id: int, condition: ConditionKind) -> Priority:
         """The priority of a condition: the limit's, or the tag's ``offline_priority`` for
-        OFFLINE, FROZEN and BAD_QUALITY; ``DEFAULT_PRIORITY`` for anything not in the table."""
+        OFFLINE, FROZEN and BAD_QUALITY, ``LINK_PRIORITY`` for link conditions;
+        ``DEFAULT_PRIORITY`` for anything not in the table."""
+        if condition in LINK_KINDS:
+            return LINK_PRIORITY[condition]
         if not 0 <= tag_id < self.size:
             return DEFAULT_PRIORITY
         return _PRIORITIES[int(self.priority_code[tag_id, _KIND_COLUMN[condition]])]
 
     def has_condition(self, tag_id: int, condition: ConditionKind) -> bool:
-        """Whether the table evaluates this condition of this tag."""
-        if not 0 <= tag_id < self.size or not self.known[tag_id]:
+        """Whether the table evaluates this condition of this tag (never a link condition:
+        those come from reported health)."""
+        if not 0 <= tag_id < self.size or not self.known[tag_id] or condition in LINK_KINDS:
             return False
         if condition.is_limit:
             return bool(self.limit_enabled[tag_id, LIMIT_KINDS.index(condition)])

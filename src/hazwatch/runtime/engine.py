@@ -140,6 +140,8 @@ class Engine:
 
     @staticmethod
     def _settle(future: Future[Any], work: Callable[..., Any], arg: Any) -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # the caller gave up waiting before the work began
         try:
             future.set_result(work(arg))
         except Exception as exc:  # the worker must outlive any one bad batch or command

@@ -17,11 +17,13 @@ import numpy.typing as npt
 from hazwatch.alarms.book import AlarmBook, AlarmChange
 from hazwatch.alarms.cause import describe
 from hazwatch.detect.detector import ConditionDetector
+from hazwatch.detect.link import LinkWatch
 from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState
 from hazwatch.domain.batch import Batch
 from hazwatch.domain.clock import DAY_MS, Millis
+from hazwatch.domain.link import Health
 from hazwatch.domain.reject import DeadLetter, RejectReason
-from hazwatch.domain.tag import ConditionKind, Priority, Tag
+from hazwatch.domain.tag import LINK_KINDS, ConditionKind, Priority, Tag
 from hazwatch.domain.tagtable import TagTable
 from hazwatch.ingest.validation import REASON_CODES, Admission, validate
 from hazwatch.runtime.metrics import Metrics
@@ -102,6 +104,7 @@ class Pipeline:
         now: Millis,
         rollup_retention_ms: Millis,
         max_shelve_ms: Millis = DAY_MS,
+        link_delay_ms: Millis = 10_000,
     ) -> None:
         self._store = store
         self._alarm_repo = alarms
@@ -123,6 +126,12 @@ class Pipeline:
             max_shelve_ms=max_shelve_ms,
         )
         self.detector.restore((a.tag_id, a.condition) for a in self.book.all() if a.active)
+        self.links = LinkWatch(link_delay_ms)
+        self.links.restore(
+            (a.tag_id, a.condition)
+            for a in self.book.all()
+            if a.active and a.condition in LINK_KINDS
+        )
         self._count_not_normal()
 
     def retable(self, tags: Sequence[Tag], *, now: Millis) -> None:
@@ -177,8 +186,24 @@ class Pipeline:
         return IngestReport(accepted=accepted, rejected=report[0], examples=report[1])
 
     def tick(self, now: Millis) -> list[AlarmChange]:
-        """Let time pass: delays complete, silent tags go offline, shelves expire."""
-        changes = self.book.apply(self.detector.tick(now), now) + self.book.tick(now)
+        """Let time pass: delays complete, silent tags and lost links go offline, shelves
+        expire."""
+        events = self.detector.tick(now) + self.links.tick(now)
+        changes = self.book.apply(events, now) + self.book.tick(now)
+        self._record(changes)
+        return changes
+
+    def report_link(
+        self, tag_id: int, health: Health, detail: str, *, now: Millis
+    ) -> list[AlarmChange]:
+        """A link's connector reported its health: record it on the link's status tag (a
+        reading of ``health.code``) and raise or clear its link conditions."""
+        if tag_id not in self.tags:
+            return []
+        ts = max(now, int(self.latest.ts[tag_id]) + 1)  # two reports in one ms are both kept
+        reading = Batch.of(tag=[tag_id], ts=[ts], value=[health.code], received=now)
+        self.process(reading, source="link", now=now)
+        changes = self.book.apply(self.links.report(tag_id, health, detail, now), now)
         self._record(changes)
         return changes
 

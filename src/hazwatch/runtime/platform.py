@@ -55,6 +55,7 @@ class Platform:
                 future_ms=settings.future_tolerance_ms, retention_ms=settings.raw_retention_ms
             ),
             rollup_retention_ms=settings.rollup_retention_ms,
+            link_delay_ms=int(settings.link_alarm_delay_s * 1000),
             metrics=metrics,
             now=clock.now(),
         )

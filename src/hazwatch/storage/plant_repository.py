@@ -16,12 +16,13 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, 
 
 from hazwatch.domain.plant import InventorySpec, Location, PlantSpec
 from hazwatch.domain.scope import Grant, ScopeKind, ScopeNode
-from hazwatch.domain.tag import LIMIT_KINDS, ConditionKind, Limit, Priority, Tag
+from hazwatch.domain.tag import LIMIT_KINDS, ConditionKind, Limit, Priority, Tag, TagDeclaration
 from hazwatch.storage.bulk import collector_paused
 from hazwatch.storage.database import Database
 from hazwatch.storage.plant_export import export_plant
 from hazwatch.storage.plant_import import PlantImportSummary, import_plant
 from hazwatch.storage.schema import inventories, scope_nodes, tag_limits, tags
+from hazwatch.storage.tag_declare import Declared, declare_tags
 from hazwatch.storage.visibility import visible
 
 _KINDS = {kind.value: kind for kind in ConditionKind}
@@ -71,6 +72,11 @@ class PlantRepository:
         """Store a plant file in one transaction (idempotent; see ``storage/plant_import.py``)."""
         with collector_paused(), self._db.engine.begin() as conn:
             return import_plant(conn, spec)
+
+    def declare(self, declarations: Sequence[TagDeclaration]) -> Declared:
+        """Create the declared tags that do not exist yet (see ``storage/tag_declare.py``)."""
+        with self._db.engine.begin() as conn:
+            return declare_tags(conn, declarations)
 
     def export(self, region: str | None = None) -> PlantSpec:
         """The stored plant as a file; ``region`` may be omitted when only one is stored.
