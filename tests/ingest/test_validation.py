@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hazwatch.domain.batch import Batch
+from hazwatch.domain.batch import Batch, Quality
 from hazwatch.domain.clock import DAY_MS, MINUTE_MS
 from hazwatch.domain.reject import RejectReason
 from hazwatch.domain.tag import Tag
@@ -96,3 +96,16 @@ def test_an_empty_batch_is_valid_and_empty() -> None:
     verdict = validate(Batch.empty(NOW), _table(), NOW, Admission())
     assert len(verdict.valid) == 0
     assert verdict.counts() == {}
+
+
+def test_a_bad_quality_reading_is_kept_whatever_value_it_carries() -> None:
+    batch = Batch.of(
+        tag=[1, 2, 5, 1],
+        ts=[NOW - 3, NOW - 2, NOW - 1, NOW],
+        value=[float("nan"), 250.0, float("inf"), float("nan")],
+        quality=[Quality.BAD, Quality.BAD, Quality.BAD, Quality.UNCERTAIN],
+        received=NOW,
+    )
+    verdict = validate(batch, _table(), NOW, Admission())
+    assert verdict.valid.tag.tolist() == [1, 2, 5]
+    assert _reasons(verdict.reasons) == [RejectReason.NOT_FINITE]

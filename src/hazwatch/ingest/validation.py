@@ -1,7 +1,9 @@
 """Validation of incoming readings: every reading is accepted or refused with a reason.
 
 Checks, in this order (a reading gets the first reason that applies): unknown tag, NaN or
-infinite value, outside the instrument range, timestamp more than ``future_ms`` ahead of
+infinite value, outside the instrument range (these two only for good and uncertain
+readings: a bad-quality reading says the value is not to be trusted, and is kept — it
+raises BAD_QUALITY — whatever the value it carries), timestamp more than ``future_ms`` ahead of
 ``now``, older than the raw retention, and a second reading of the same tag and timestamp
 in the same batch. Duplicates of readings already stored are found by the store (it alone
 knows what is stored). Valid readings of a batch are kept whatever happens to the others.
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hazwatch.domain.batch import Batch
+from hazwatch.domain.batch import Batch, Quality
 from hazwatch.domain.clock import DAY_MS, MINUTE_MS, Millis
 from hazwatch.domain.reject import RejectReason
 from hazwatch.domain.tagtable import TagTable
@@ -65,11 +67,12 @@ def validate(batch: Batch, table: TagTable, now: Millis, admission: Admission) -
     known[known] = table.known[tags[known]]
     codes[~known] = CODE_OF[RejectReason.UNKNOWN_TAG]
 
-    pending = codes == VALID
+    trusted = batch.quality != Quality.BAD
+    pending = (codes == VALID) & trusted
     finite = np.isfinite(batch.value)
     _mark(codes, pending & ~finite, RejectReason.NOT_FINITE)
 
-    pending = codes == VALID
+    pending = (codes == VALID) & trusted
     safe_tags = np.where(pending, tags, 0)
     inside = (batch.value >= table.range_lo[safe_tags]) & (batch.value <= table.range_hi[safe_tags])
     _mark(codes, pending & ~inside, RejectReason.OUT_OF_RANGE)
