@@ -8,6 +8,7 @@ each (parallel-safe). Where PostgreSQL is not reachable they skip with a reason,
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
 import subprocess
@@ -105,7 +106,8 @@ class Broker:
             f"persistence true\npersistence_location {workdir}/\n"
             "max_queued_messages 0\nmax_inflight_messages 0\n"
             f"log_dest file {workdir}/mosquitto.log\n"
-            + (extra or "allow_anonymous true\n")
+            # as root, Mosquitto would drop to its own user and lose access to workdir
+            f"user {getpass.getuser()}\n" + (extra or "allow_anonymous true\n")
         )
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -170,9 +172,10 @@ def _mkdir(path: Path) -> Path:
 def fake_family(monkeypatch: pytest.MonkeyPatch) -> Any:
     """A connector family ``kind: fake`` whose connectors the test drives by hand.
 
-    ``config: {kind: fake, name, devices: [equipment keys], values: {key: value}}``. Each built connector is
-    appended to ``fake_family.CONNECTOR.built``; ``await c.send({key: value}, ts)`` emits a
-    batch, ``c.fail(exc)`` ends the session with ``exc`` (the base class reconnects).
+    ``config: {kind: fake, name, devices: [equipment keys], values: {key: value}}``. Each
+    built connector is appended to ``fake_family.CONNECTOR.built``; ``await c.send({key:
+    value}, ts)`` emits a batch, ``c.fail(exc)`` ends the session with ``exc`` (the base
+    class reconnects).
     """
     import asyncio
     import types
@@ -219,9 +222,7 @@ def fake_family(monkeypatch: pytest.MonkeyPatch) -> Any:
         async def send(self, values: dict[str, float], ts: int) -> None:
             ids = [self.link.resolve(k) for k in values]
             assert None not in ids, f"unknown keys in {values}"
-            batch = Batch.of(
-                tag=ids, ts=[ts] * len(ids), value=list(values.values()), received=ts
-            )
+            batch = Batch.of(tag=ids, ts=[ts] * len(ids), value=list(values.values()), received=ts)
             await self.inbox.put(batch)
 
         def fail(self, exc: BaseException) -> None:

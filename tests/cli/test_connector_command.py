@@ -1,4 +1,4 @@
-"""``hazwatch connector test``: connect, read a few values, print them; fail when nothing is read."""
+"""``hazwatch connector test``: connect, read a few values, print them; fail on nothing read."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ A connector is an async context manager and an async iterator of ``Batch``es::
 Entering never waits for the source: a PLC that is down at start-up is reconnected in the
 background with capped, jittered exponential backoff, and ``connector.health`` says where
 it stands (``connecting`` → ``online``; ``degraded`` while part of it fails, such as one
-device of several; ``offline`` between attempts). Health can be awaited.
+device of several; ``offline`` between attempts, or while connected but no device behind
+it answers). Health can be awaited.
 
 A connector does no storage and no validation beyond decoding. It is given a ``Link``
 by whoever runs it (the platform, the edge gateway, ``hazwatch connector test``): tag keys
@@ -277,6 +278,8 @@ class ConnectorBase(ABC):
             self.errors += 1
             self.last_error = error
             delay = self._backoff.next()
+            if not error.retryable:
+                delay = max(delay, self._backoff.cap)
             log.warning("connector %s: %s; retrying in %.1f s", self.name, error, delay)
             self.health.set(Health.OFFLINE, str(error))
-            await asyncio.sleep(delay if error.retryable else max(delay, self._backoff.cap))
+            await asyncio.sleep(delay)

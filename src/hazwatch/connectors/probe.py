@@ -52,9 +52,8 @@ async def probe(
                 batch.quality.tolist(),
                 strict=True,
             ):
-                say(
-                    f"  {link.key_of(tag_id)}  {iso(ts)}  {value:.6g}  {Quality(quality).name.lower()}"
-                )
+                grade = Quality(quality).name.lower()
+                say(f"  {link.key_of(tag_id)}  {iso(ts)}  {value:.6g}  {grade}")
                 result.readings += 1
                 if result.readings >= count:
                     return

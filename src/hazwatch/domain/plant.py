@@ -8,7 +8,7 @@ in a file, so full keys are unique.
 
 from __future__ import annotations
 
-from typing import Any, Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 

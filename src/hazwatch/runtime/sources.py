@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
@@ -174,9 +175,15 @@ class Sources:
             status.devices[key] = LinkStatus(key=key, health=health, detail=detail)
             self._spawn(self._report(key, health, detail))
 
+        def refuse(letter: DeadLetter) -> None:
+            tag = self._platform.pipeline.tags_by_key.get(letter.tag_key or "")
+            if tag is not None and letter.scope_path == "/":  # shown to whoever sees the tag
+                letter = dataclasses.replace(letter, scope_path=tag.scope_path)
+            self._letters.append(letter)
+
         return Link(
             resolve=resolve,
-            refuse=self._letters.append,
+            refuse=refuse,
             device=device,
             now=clock.now,
             declare=self._declare,

@@ -42,7 +42,7 @@ def declare_tags(conn: Connection, declarations: Sequence[TagDeclaration]) -> De
         parts = key.split(".")
         if len(parts) != 5:
             result.refused[key] = (
-                "a tag key has five parts: enterprise.site.installation.equipment.tag"  # noqa: E501
+                "a tag key has five parts: enterprise.site.installation.equipment.tag"
             )
             continue
         equipment_key = ".".join(parts[:4])
