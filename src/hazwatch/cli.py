@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from hazwatch.connectors.config_file import (
 from hazwatch.connectors.probe import probe
 from hazwatch.demo import prepare_demo
 from hazwatch.domain.role import Role
+from hazwatch.gateway import GatewayConfigError, load_gateway_config, run_gateway
 from hazwatch.plant.errors import PlantFileError
 from hazwatch.plant.file import dump_plant, load_plant
 from hazwatch.runtime.clock import Clock, WallClock
@@ -255,6 +257,24 @@ def user_add(
     finally:
         db.close()
     typer.echo(f"added {username} as {the_role.value} on {node.kind.value} {node.key}")
+
+
+@app.command()
+def gateway(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="gateway file (YAML)", exists=True)
+    ],
+) -> None:
+    """Run the edge gateway: connectors at the plant, a disk queue, forwarding upstream."""
+
+    try:
+        settings = load_gateway_config(config)
+    except GatewayConfigError as exc:
+        raise _fail(str(exc)) from exc
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(run_gateway(settings))
 
 
 @connector_app.command("test")

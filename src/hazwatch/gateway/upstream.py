@@ -1,0 +1,53 @@
+"""What the gateway forwards to: the upstream contract, shared by MQTT and HTTP.
+
+An upstream is an async context manager. ``submit(body)`` hands one message over at once,
+in call order, and returns a future of its ``Delivery``: it resolves only when the far side
+has acknowledged the message (an MQTT PUBACK, an HTTP 200 or 422) or refused it for good.
+Transient failures are the upstream's own business: it retries (or, for MQTT, the client
+resends once reconnected) and the future stays pending meanwhile, so messages never
+overtake each other because of a retry.
+
+``ready()`` returns when the upstream takes messages; ``outages`` counts the times it went
+offline, so a caller can tell that an outage happened between two looks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, Self
+
+from hazwatch.connectors.base import HealthState
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """The fate of one message. ``ok``: the far side has it (``rejected`` readings of it
+    were refused there and kept as its dead letters). Not ``ok``: refused for good; ``code``
+    and ``detail`` say why (the gateway keeps the message as a dead letter)."""
+
+    ok: bool
+    code: str = ""
+    detail: str = ""
+    rejected: int = 0
+
+
+class Upstream(Protocol):
+    name: str
+    health: HealthState
+    max_in_flight: int
+    outages: int
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def ready(self) -> None: ...
+
+    def submit(self, body: bytes) -> asyncio.Future[Delivery]: ...
