@@ -104,7 +104,7 @@ class Broker:
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"persistence true\npersistence_location {workdir}/\n"
-            "max_queued_messages 0\nmax_inflight_messages 0\n"
+            "max_queued_messages 1000000\nmax_inflight_messages 0\n"
             f"log_dest file {workdir}/mosquitto.log\n"
             # as root, Mosquitto would drop to its own user and lose access to workdir
             f"user {getpass.getuser()}\n" + (extra or "allow_anonymous true\n")
