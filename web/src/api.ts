@@ -20,7 +20,13 @@ export type Priority = "low" | "medium" | "high" | "critical";
 
 export type LimitKind = "HH" | "H" | "L" | "LL";
 
-export type ConditionKind = LimitKind | "offline" | "frozen" | "bad_quality";
+export type ConditionKind =
+  | LimitKind
+  | "offline"
+  | "frozen"
+  | "bad_quality"
+  | "device_offline"
+  | "degraded";
 
 /** One condition of one tag in its ISA-18.2 lifecycle. Times are ISO 8601 UTC. */
 export interface Alarm {

@@ -81,6 +81,8 @@ const en = {
   "condition.offline": "Offline",
   "condition.frozen": "Frozen",
   "condition.bad_quality": "Bad quality",
+  "condition.device_offline": "Device offline",
+  "condition.degraded": "Link degraded",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -153,6 +155,8 @@ const zhCN: Record<MessageKey, string> = {
   "condition.offline": "离线",
   "condition.frozen": "数据冻结",
   "condition.bad_quality": "质量坏",
+  "condition.device_offline": "设备离线",
+  "condition.degraded": "通信降级",
 };
 
 const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, "zh-CN": zhCN };
