@@ -2,9 +2,10 @@
 
 * ``CountingConnector``: a connector emitting numbered readings at a steady rate (reading
   n of every tag has value n and timestamp start + n ms), counting what it produced.
-* ``FakeUpstream``: an in-memory upstream that can be taken offline and records what it got.
+* ``FakeUpstream``: an in-memory upstream that can be taken offline and records what it got;
+  ``LinkFakeUpstream`` carries links messages too (``links``: the decoded ones it took).
 * ``Subscriber``: an MQTT client with a persistent QoS 1 session recording every reading
-  it receives, with its arrival time.
+  it receives, with its arrival time, and every links message (``links``).
 * ``PlatformServer``: a real ``hazwatch serve`` process with a plant and a device key.
 
 Test modules get them through the fixtures at the bottom (never by importing this file).
@@ -26,6 +27,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import orjson
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
@@ -34,6 +36,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from hazwatch.connectors.base import Backoff, ConnectorBase, Health, HealthState, Link
+from hazwatch.connectors.mqtt.links import links_topic_of
 from hazwatch.domain.batch import Batch
 from hazwatch.gateway.config import GatewayConfig
 from hazwatch.gateway.encode import decode_columns
@@ -165,6 +168,32 @@ class FakeUpstream:
         return out
 
 
+class LinkFakeUpstream(FakeUpstream):
+    """A ``FakeUpstream`` that takes links messages too (while online; ``fail_links``
+    more of them fail as not handed over)."""
+
+    def __init__(self, *, max_in_flight: int = 4, online: bool = True) -> None:
+        super().__init__(max_in_flight=max_in_flight, online=online)
+        self.links: list[dict[str, Any]] = []
+        self.fail_links = 0
+
+    def publish_links(self, body: bytes) -> asyncio.Future[Delivery]:
+        future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+        if self.fail_links:
+            self.fail_links -= 1
+            future.set_exception(ConnectionError("not now"))
+        elif not self._online:
+            future.set_exception(ConnectionError("offline"))
+        else:
+            self.links.append(orjson.loads(body))
+            future.set_result(Delivery(ok=True))
+        return future
+
+    def health_of(self, index: int = -1) -> dict[str, tuple[str, str]]:
+        """equipment → (health, detail) of a links message taken (the last by default)."""
+        return {e["equipment"]: (e["health"], e["detail"]) for e in self.links[index]["links"]}
+
+
 @dataclass
 class Arrival:
     tag: str
@@ -179,6 +208,8 @@ class Subscriber:
 
     def __init__(self, host: str, port: int, client_id: str) -> None:
         self.arrivals: list[Arrival] = []
+        self.links: list[tuple[str, dict[str, Any], bool]] = []
+        """(topic, payload, retained) of each links message"""
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.client = mqtt.Client(
@@ -200,6 +231,10 @@ class Subscriber:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         now = time.time()
+        if links_topic_of(message.topic) is not None:
+            with self._lock:
+                self.links.append((message.topic, orjson.loads(message.payload), message.retain))
+            return
         columns = decode_columns(bytes(message.payload))
         with self._lock:
             self.arrivals.extend(
@@ -212,6 +247,10 @@ class Subscriber:
     def snapshot(self) -> list[Arrival]:
         with self._lock:
             return list(self.arrivals)
+
+    def links_seen(self) -> list[tuple[str, dict[str, Any], bool]]:
+        with self._lock:
+            return list(self.links)
 
     def distinct(self, keys: tuple[str, ...] = KEYS) -> set[tuple[str, int]]:
         return {(a.tag, a.ts) for a in self.snapshot() if a.tag in keys}
@@ -400,6 +439,11 @@ def fake_upstream() -> type[FakeUpstream]:
 
 
 @pytest.fixture
+def link_upstream() -> type[LinkFakeUpstream]:
+    return LinkFakeUpstream
+
+
+@pytest.fixture
 def wait_until() -> Callable[..., Any]:
     return until
 
@@ -408,7 +452,12 @@ def wait_until() -> Callable[..., Any]:
 def make_config(tmp_path: Path) -> Callable[..., GatewayConfig]:
     """A gateway configuration; ``upstream`` and queue settings as keywords."""
 
-    def make(upstream: dict[str, Any] | None = None, **queue: Any) -> GatewayConfig:
+    def make(
+        upstream: dict[str, Any] | None = None,
+        *,
+        connectors: list[dict[str, Any]] | None = None,
+        **queue: Any,
+    ) -> GatewayConfig:
         return GatewayConfig.model_validate(
             {
                 "name": "edge",
@@ -416,6 +465,7 @@ def make_config(tmp_path: Path) -> Callable[..., GatewayConfig]:
                 "upstream": upstream or {"kind": "mqtt", "host": "127.0.0.1"},
                 "queue": {"path": str(tmp_path / "queue.db"), **queue},
                 "dropped_tag": DROPPED,
+                "connectors": connectors or [],
             }
         )
 

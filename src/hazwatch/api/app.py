@@ -23,6 +23,7 @@ from hazwatch import __version__
 from hazwatch.alarms.book import AlarmChange
 from hazwatch.api.routes import alarms, health, ingest, scope, session, stream, tags
 from hazwatch.api.routes import connectors as connectors_routes
+from hazwatch.api.routes import links as links_routes
 from hazwatch.api.schemas import AlarmOut
 from hazwatch.connectors.config_file import ConnectorEntry
 from hazwatch.connectors.simulator.simulator import ParkSimulator
@@ -109,7 +110,7 @@ def create_app(
         generate_unique_id_function=_operation_id,
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (session, scope, tags, alarms, ingest, connectors_routes, stream):
+    for module in (session, scope, tags, alarms, ingest, connectors_routes, links_routes, stream):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from hazwatch.connectors.config_file import ConnectorConfigError, ConnectorEntry, parse_connectors
+from hazwatch.connectors.mqtt.links import LINKS_LEVEL, links_topic, links_topic_of
 
 SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
 TAG_KEY = re.compile(rf"^{SEGMENT}(\.{SEGMENT}){{4}}$")
@@ -150,6 +151,10 @@ class GatewayConfig(BaseModel):
                 raise ValueError(f"upstream.topic: must start with {prefix!r}")
             if "+" in upstream.topic or "#" in upstream.topic:
                 raise ValueError("upstream.topic: no wildcards (+, #) in a topic to publish on")
+            if links_topic_of(upstream.topic) is not None:
+                raise ValueError(
+                    f"upstream.topic: {prefix}{LINKS_LEVEL}/… is for link health, not readings"
+                )
         return self
 
     @property
@@ -159,6 +164,11 @@ class GatewayConfig(BaseModel):
         if isinstance(upstream, MqttUpstreamConfig) and upstream.topic:
             return upstream.topic
         return f"hazwatch/v1/{self.enterprise}/gateway/{self.name}"
+
+    @property
+    def links_topic(self) -> str:
+        """The topic the MQTT upstream publishes link health on."""
+        return links_topic(self.enterprise, self.name)
 
     @property
     def mqtt_client_id(self) -> str:

@@ -6,9 +6,14 @@ module for the ordering guarantee). While the upstream is down the queue grows, 
 quota; beyond it the oldest messages are evicted, counted, logged, and reported upstream
 on the ``dropped_tag`` once the upstream is back.
 
+The health of its links — each connector whose entry has an ``equipment``, and every
+device its connectors report — goes upstream as links messages (``LinkReporter``), beside
+the queue: on every change and every (re)connection of the upstream.
+
 Stopping (``stop`` set, or SIGTERM/SIGINT under ``run_gateway``) closes the connectors,
-stores the batches they had already read, records what was delivered and closes the
-queue: nothing read is lost. What is queued is sent after the next start.
+stores the batches they had already read, records what was delivered, reports every link
+offline and closes the queue: nothing read is lost. What is queued is sent after the next
+start.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from hazwatch.gateway.encode import encode_batch
 from hazwatch.gateway.forwarder import Forwarder
 from hazwatch.gateway.http_upstream import HttpUpstream
 from hazwatch.gateway.keys import TagKeys
+from hazwatch.gateway.link_reporter import LinkReporter
 from hazwatch.gateway.mqtt_upstream import MqttUpstream
 from hazwatch.gateway.queue import MessageQueue
 from hazwatch.gateway.status import GatewayStatus
@@ -54,7 +60,12 @@ def make_upstream(config: GatewayConfig) -> Upstream:
     upstream = config.upstream
     if isinstance(upstream, HttpUpstreamConfig):
         return HttpUpstream(upstream)
-    return MqttUpstream(upstream, topic=config.mqtt_topic, client_id=config.mqtt_client_id)
+    return MqttUpstream(
+        upstream,
+        topic=config.mqtt_topic,
+        client_id=config.mqtt_client_id,
+        links_topic=config.links_topic,
+    )
 
 
 def connectors_of(config: GatewayConfig) -> ConnectorFactory:
@@ -86,6 +97,12 @@ class Gateway:
         )
         self.connectors = list(connectors(self.link))
         self.upstream = upstream or make_upstream(config)
+        self.reporter = LinkReporter(
+            name=config.name, enterprise=config.enterprise, upstream=self.upstream, now=now
+        )
+        entries = config.connector_entries() if config.connectors else []
+        self.equipment = {e.name: e.equipment for e in entries if e.equipment is not None}
+        """the equipment key of each connector that has one, by connector name"""
         self.running = asyncio.Event()
         self.queue: MessageQueue | None = None
         self.forwarder: Forwarder | None = None
@@ -126,18 +143,24 @@ class Gateway:
                 forwarding = asyncio.create_task(forwarder.run(), name="gateway forwarder")
                 storing = asyncio.create_task(self._store(queue, forwarder), name="gateway store")
                 reporting = asyncio.create_task(self._log_status(), name="gateway status")
+                links = [
+                    asyncio.create_task(self._watch(c, self.equipment[c.name]))
+                    for c in self.connectors
+                    if c.name in self.equipment
+                ]
+                links.append(asyncio.create_task(self.reporter.run(), name="gateway links"))
+                closing: list[asyncio.Task[None]] = []
                 try:
                     await self._run_connectors(stop, watch=(forwarding, storing))
+                    await _cancel(links)
+                    closing.append(asyncio.create_task(self.reporter.close(SETTLE_S)))
                     if not storing.done():
                         await self._inbox.join()
                     if not forwarding.done():
                         await forwarder.settle(SETTLE_S)
+                    await closing[0]
                 finally:
-                    for task in (storing, reporting, forwarding):
-                        task.cancel()
-                    for task in (storing, reporting, forwarding):
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await task
+                    await _cancel([*links, *closing, storing, reporting, forwarding])
         finally:
             self.running.clear()
             log.info(self.status().line())
@@ -245,6 +268,14 @@ class Gateway:
         if self._devices.get(key) is not health:
             log.info("gateway: device %s %s %s", key, health, detail)
         self._devices[key] = health
+        self.reporter.set(key, health, detail)
+
+    async def _watch(self, connector: Connector, equipment: str) -> None:
+        """Report a connector's own health as the link at its ``equipment``."""
+        while True:
+            version = connector.health.version
+            self.reporter.set(equipment, connector.health.state, connector.health.detail)
+            await connector.health.changed_since(version)
 
     # health ------------------------------------------------------------------------------
 
@@ -271,7 +302,17 @@ class Gateway:
             refused_input=self._refused_input,
             connectors={c.name: c.health.state for c in self.connectors},
             devices=dict(self._devices),
+            links=self.reporter.health(),
+            links_sent=self.reporter.sent,
         )
+
+
+async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def run_gateway(config: GatewayConfig, *, stop: asyncio.Event | None = None) -> None:

@@ -10,6 +10,11 @@ decides a message's fate:
   401/403/404, which say the key or the URL is wrong rather than the message): the upstream
   is offline and the same message is tried again with a capped backoff. A wrong key thus
   holds the queue instead of throwing every message away; fixing the key sends it all.
+
+Links messages (``publish_links``) go to ``POST <url>/api/v1/links`` as they are, beside the
+readings. A 2xx answer delivers one; 400, 403 (a link outside the key's scope), 404, 405,
+413 and 422 refuse it for good; anything else raises ``ConnectionError`` and the gateway
+sends the state of then a little later. They leave ``health`` to the readings.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from hazwatch.gateway.upstream import Delivery
 log = logging.getLogger(__name__)
 
 INGEST_PATH = "/api/v1/ingest"
+LINKS_PATH = "/api/v1/links"
 REFUSED = frozenset({400, 413})
+LINKS_REFUSED = frozenset({400, 403, 404, 405, 413, 422})
 
 
 class HttpUpstream:
@@ -45,6 +52,7 @@ class HttpUpstream:
     ) -> None:
         self.config = config
         self.name = config.url.rstrip("/") + INGEST_PATH
+        self.links_url = config.url.rstrip("/") + LINKS_PATH
         self.health = HealthState()
         self.max_in_flight = 1
         self.outages = 0
@@ -52,6 +60,8 @@ class HttpUpstream:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[Delivery]] = set()
+        self.links_posted = 0
+        """links messages the platform took"""
 
     async def __aenter__(self) -> Self:
         self._client = httpx.AsyncClient(
@@ -87,6 +97,26 @@ class HttpUpstream:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def publish_links(self, body: bytes) -> asyncio.Future[Delivery]:
+        task = asyncio.get_running_loop().create_task(self._post_links(body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _post_links(self, body: bytes) -> Delivery:
+        assert self._client is not None, "use the upstream inside `async with`"
+        try:
+            response = await self._client.post(self.links_url, content=body)
+        except httpx.HTTPError as exc:
+            raise ConnectionError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            self.links_posted += 1
+            return Delivery(ok=True)
+        if status in LINKS_REFUSED:
+            return Delivery(ok=False, code=f"http.{status}", detail=_detail(response))
+        raise ConnectionError(f"HTTP {status}: {_detail(response)}")
 
     async def _post(self, body: bytes) -> Delivery:
         assert self._client is not None, "use the upstream inside `async with`"

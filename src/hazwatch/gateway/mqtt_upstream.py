@@ -6,6 +6,10 @@ delivered when its PUBACK (PUBCOMP for QoS 2) arrives with a success code; until
 client keeps it and resends it, in order, after reconnecting. A PUBACK with a failure code
 (such as 0x87, not authorized) is a refusal. The client reconnects by itself with a
 capped backoff; ``health`` follows the connection.
+
+Links messages (``publish_links``) go on the links topic, retained and at QoS 1, so that a
+subscriber that comes later finds the current state; their acknowledgements are tracked
+like those of readings.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from hazwatch.connectors.base import Health, HealthState
+from hazwatch.connectors.mqtt.links import links_topic
 from hazwatch.gateway.config import MqttUpstreamConfig
 from hazwatch.gateway.upstream import Delivery
 
@@ -35,10 +40,20 @@ RECONNECT_MIN_S = 1
 class MqttUpstream:
     """Publishes messages on one topic of a broker (see the module docstring)."""
 
-    def __init__(self, config: MqttUpstreamConfig, *, topic: str, client_id: str) -> None:
+    def __init__(
+        self,
+        config: MqttUpstreamConfig,
+        *,
+        topic: str,
+        client_id: str,
+        links_topic: str | None = None,
+    ) -> None:
         self.config = config
         self.topic = topic
         self.client_id = client_id
+        self.links_topic = links_topic or _links_topic_for(topic)
+        """where links messages go; by default hazwatch/v1/<enterprise>/links/<the topic's
+        last level> (the gateway's name, for its default topic)"""
         self.name = f"mqtt://{config.host}:{config.port}/{topic}"
         self.health = HealthState()
         self.max_in_flight = config.max_in_flight
@@ -105,10 +120,19 @@ class MqttUpstream:
         await self.health.wait_for(Health.ONLINE)
 
     def submit(self, body: bytes) -> asyncio.Future[Delivery]:
+        return self._publish(self.topic, body, qos=self.config.qos, retain=False)
+
+    def publish_links(self, body: bytes) -> asyncio.Future[Delivery]:
+        """Publish a links message: retained, at QoS 1."""
+        return self._publish(self.links_topic, body, qos=1, retain=True)
+
+    def _publish(
+        self, topic: str, body: bytes, *, qos: int, retain: bool
+    ) -> asyncio.Future[Delivery]:
         loop = self._loop or asyncio.get_running_loop()
         future: asyncio.Future[Delivery] = loop.create_future()
         try:
-            info = self._client.publish(self.topic, body, qos=self.config.qos)
+            info = self._client.publish(topic, body, qos=qos, retain=retain)
         except ValueError as exc:  # paho refuses a payload it cannot send (too large)
             future.set_result(Delivery(ok=False, code="mqtt.payload", detail=str(exc)))
             return future
@@ -188,6 +212,12 @@ class MqttUpstream:
         else:
             log.warning("upstream %s %s (%s)", self.name, state, detail)
         self.health.set(state, detail)
+
+
+def _links_topic_for(topic: str) -> str:
+    levels = topic.split("/")
+    enterprise = levels[2] if len(levels) > 2 else ""
+    return links_topic(enterprise, levels[-1])
 
 
 def _delivery(code: ReasonCode) -> Delivery:

@@ -34,6 +34,10 @@ class GatewayStatus:
     """inputs the connectors could not decode (kept in the queue file's dead letters)"""
     connectors: Mapping[str, Health] = field(default_factory=dict)
     devices: Mapping[str, Health] = field(default_factory=dict)
+    links: Mapping[str, Health] = field(default_factory=dict)
+    """the health of each link sent upstream, by equipment key"""
+    links_sent: int = 0
+    """links messages the upstream took"""
 
     @property
     def online(self) -> bool:
@@ -52,4 +56,11 @@ class GatewayStatus:
             f"{f' ({self.unreported_dropped} not yet reported)' if self.unreported_dropped else ''}"
             f"; refused {self.refused_messages} messages, {self.refused_input} inputs"
             f"; connectors: {connectors or 'none'}"
+            f"{self._links_part()}"
         )
+
+    def _links_part(self) -> str:
+        if not self.links:
+            return ""
+        online = sum(1 for h in self.links.values() if h is Health.ONLINE)
+        return f"; links: {online} online, {len(self.links) - online} not"

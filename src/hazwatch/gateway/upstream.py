@@ -9,6 +9,12 @@ overtake each other because of a retry.
 
 ``ready()`` returns when the upstream takes messages; ``outages`` counts the times it went
 offline, so a caller can tell that an outage happened between two looks.
+
+An upstream that can also carry the health of the gateway's links is a ``LinkUpstream``:
+``publish_links(body)`` sends one links message (docs/mqtt.md, "Link health") beside the
+readings, outside the queue — it is state, sent again whole on every change and
+reconnection. Its future resolves like ``submit``'s; it fails (raises) when the message
+could not be handed over for now, and the gateway tries again later with the state of then.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from hazwatch.connectors.base import HealthState
 
@@ -51,3 +57,10 @@ class Upstream(Protocol):
     async def ready(self) -> None: ...
 
     def submit(self, body: bytes) -> asyncio.Future[Delivery]: ...
+
+
+@runtime_checkable
+class LinkUpstream(Protocol):
+    """An upstream that carries links messages too (see the module docstring)."""
+
+    def publish_links(self, body: bytes) -> asyncio.Future[Delivery]: ...

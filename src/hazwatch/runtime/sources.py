@@ -79,6 +79,8 @@ class Sources:
         self._letters: list[DeadLetter] = []
         self._declaring = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
+        self.reported: dict[str, LinkStatus] = {}
+        """links reported from outside (``report_device``), by equipment key"""
 
     async def run(self) -> None:
         """Run every connector until ``stop()``; then hand over what was read, and return."""
@@ -87,6 +89,7 @@ class Sources:
             async with asyncio.TaskGroup() as group:
                 for status in self.status:
                     group.create_task(self._keep_running(status))
+            await self._stopping.wait()  # without connectors too: links reported from outside
             if self._background:  # health reports still on their way
                 await asyncio.gather(*self._background, return_exceptions=True)
         finally:
@@ -97,6 +100,17 @@ class Sources:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def report_device(self, key: str, health: Health, detail: str = "") -> bool:
+        """A link the platform does not run (a device behind an edge gateway) has this
+        health: handled like a connector's device, on the link's status tag. Call it from
+        the event loop; True when its health changed (only a change is recorded)."""
+        before = self.reported.get(key)
+        self.reported[key] = LinkStatus(key=key, health=health, detail=detail)
+        if before is not None and before.health is health:
+            return False
+        self._spawn(self._report(key, health, detail))
+        return True
 
     # -- one connector --------------------------------------------------------------
 

@@ -99,9 +99,11 @@ class Publisher:
     def refused(self) -> bool:
         return self.connack is None or self.connack.is_failure
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1) -> ReasonCode | None:
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, *, retain: bool = False
+    ) -> ReasonCode | None:
         """Publish; at QoS 1 return the broker's PUBACK reason code."""
-        info = self.client.publish(topic, payload, qos=qos)
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
         if qos == 0:
             info.wait_for_publish(self.timeout)
             return None
@@ -113,6 +115,9 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        # paho keeps the wake-up socket pair of loop_start until the client is collected,
+        # which a reference cycle may delay into another test
+        self.client._reset_sockets()
 
 
 def publish_all(

@@ -11,7 +11,9 @@ Paho's network I/O runs in a thread of its own (``NetworkThread``), whose only w
 message, besides paho's decoding, is to append it to an ``Inbox``.
 The event loop waits for the first message, gathers for ``flush_ms`` (or until enough are
 waiting), decodes them all into one batch (``decode.Decoder``), hands refusals to the link
-and emits the batch (split at ``max_readings_per_batch``). At QoS 1 the messages are
+and emits the batch (split at ``max_readings_per_batch``). Links messages (the health of a
+sender's links, ``links.py``) become ``link.device`` calls, for the links whose health
+changed since that sender's previous message. At QoS 1 the messages are
 acknowledged only after their readings were emitted: a crash or a lost connection before
 that leaves them with the broker, which sends them again. The broker sends at most
 ``max_inflight`` unacknowledged messages, so a slow reader slows the broker, not memory.
@@ -50,6 +52,7 @@ from hazwatch.connectors.mqtt.config import MqttConfig
 from hazwatch.connectors.mqtt.decode import Decoder
 from hazwatch.connectors.mqtt.inbox import Inbox
 from hazwatch.connectors.mqtt.leanprops import install as lean_properties
+from hazwatch.connectors.mqtt.links import LinkMemory
 from hazwatch.connectors.mqtt.network import NetworkThread
 from hazwatch.domain.batch import Batch
 
@@ -76,6 +79,10 @@ class MqttConnector(ConnectorBase):
         """Messages read since the connector was made."""
         self.readings = 0
         """Readings emitted since the connector was made."""
+        self.link_messages = 0
+        """Links messages read since the connector was made."""
+        self.link_memory = LinkMemory()
+        """What each sender of links messages said last."""
         self.session_present = False
         """Whether the broker still had our session at the last connection."""
         # Gathering stops early once this many messages wait: half the broker's window of
@@ -259,6 +266,10 @@ class MqttConnector(ConnectorBase):
         decoded = self.decoder.decode(zip(topics, payloads, strict=True), self.link.now())
         for letter in decoded.refused:
             self.link.refuse(letter)
+        for message in decoded.links:
+            self.link_messages += 1
+            for entry in self.link_memory.changes(message):
+                self.link.device(entry.equipment, entry.health, entry.detail)
         self.messages += decoded.messages
         batch = decoded.batch
         size = self.config.max_readings_per_batch

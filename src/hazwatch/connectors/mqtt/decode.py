@@ -18,6 +18,11 @@ of the payload; a reading that is wrong (a missing field, a value that is not a 
 unknown tag, a tag of another enterprise: ``FORBIDDEN``) becomes a ``DeadLetter`` of its
 own and the other readings of the message still count.
 
+Messages on a links topic (``hazwatch/v1/<enterprise>/links/<sender>``) carry the health
+of a sender's links, not readings (``links.py``): they are parsed into ``Decoded.links``.
+A topic is told apart only when it is not among the known topics of readings (a cache), so
+readings pay nothing for it.
+
 The column form is the fast one: its keys are looked up in one pass through a cache of
 key → id (filled through ``resolve`` on first sight), its columns are checked by type in
 bulk and extended into the batch's lists, which become numpy arrays once per batch.
@@ -36,6 +41,7 @@ import orjson
 
 from hazwatch.connectors.http.decode import EXCERPT, QUALITIES, excerpt
 from hazwatch.connectors.mqtt.config import TOPIC_ROOT
+from hazwatch.connectors.mqtt.links import LinksMessage, LinksTopic, links_topic_of, parse_links
 from hazwatch.domain.batch import Batch
 from hazwatch.domain.clock import Millis, to_millis
 from hazwatch.domain.reject import DeadLetter, RejectReason
@@ -65,6 +71,8 @@ class Decoded:
     messages: int
     readings: int
     """Readings found in the messages, accepted or refused."""
+    links: tuple[LinksMessage, ...] = ()
+    """The links messages among them, in message order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,10 @@ class Decoder:
             count += 1
             enterprise = self._topics.get(topic)
             if enterprise is None:
+                where = links_topic_of(topic)
+                if where is not None:
+                    self._links(topic, where, payload, out)
+                    continue
                 enterprise = self._enterprise_of(topic)
                 if enterprise is None:
                     out.refuse_message(
@@ -149,7 +161,21 @@ class Decoder:
             refused=tuple(out.refused),
             messages=count,
             readings=out.seen,
+            links=tuple(out.links),
         )
+
+    def _links(self, topic: str, where: LinksTopic, payload: bytes | bytearray, out: _Out) -> None:
+        message, letters = parse_links(
+            topic,
+            where,
+            payload,
+            source=self.source,
+            now=out.now,
+            max_payload_bytes=self.max_payload_bytes,
+        )
+        out.refused.extend(letters)
+        if message is not None:
+            out.links.append(message)
 
     # The three forms.
 
@@ -366,7 +392,17 @@ _FORMS = (
 class _Out:
     """What one ``decode`` call gathers: the batch's columns as lists, and refusals."""
 
-    __slots__ = ("now", "qualities", "refused", "seen", "source", "stamps", "tags", "values")
+    __slots__ = (
+        "links",
+        "now",
+        "qualities",
+        "refused",
+        "seen",
+        "source",
+        "stamps",
+        "tags",
+        "values",
+    )
 
     def __init__(self, source: str, now: Millis) -> None:
         self.source = source
@@ -376,6 +412,7 @@ class _Out:
         self.values: list[float] = []
         self.qualities: list[int] = []
         self.refused: list[DeadLetter] = []
+        self.links: list[LinksMessage] = []
         self.seen = 0
 
     def refuse_message(self, reason: RejectReason, detail: str, payload: bytes | bytearray) -> None:
