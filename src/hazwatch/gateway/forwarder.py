@@ -81,6 +81,7 @@ class Forwarder:
         self._live_after = queue.last_seq
         self._backlog_after = 0
         self._backlog_through = queue.last_seq
+        self._rewinds = 0  # times a message was sent back to the backlog
         self._seen_outages = -1  # the first connection ends an outage too
         self._tokens = 1.0
         self._burst = max(1.0, replay_per_s / 10)
@@ -153,17 +154,21 @@ class Forwarder:
                 self._refill(loop.time())
                 due = min(free, int(self._tokens))
                 if due:
+                    rewinds = self._rewinds
                     backlog = await asyncio.to_thread(
                         self.queue.peek,
                         due,
                         after=self._backlog_after,
                         through=self._backlog_through,
                     )
-                    if len(backlog) < due:
-                        self._backlog_after = self._backlog_through  # caught up
-                        log.info("gateway: backlog replayed")
-                    if backlog:
-                        self._backlog_after = max(self._backlog_after, backlog[-1].seq)
+                    # a message sent back meanwhile moved the bounds: keep them (the pins
+                    # keep what was just taken from being taken twice)
+                    if self._rewinds == rewinds:
+                        if len(backlog) < due:
+                            self._backlog_after = self._backlog_through  # caught up
+                            log.info("gateway: backlog replayed")
+                        if backlog:
+                            self._backlog_after = max(self._backlog_after, backlog[-1].seq)
                     self._tokens -= len(backlog)
                     self._send(backlog, replay=True)
                     sent += len(backlog)
@@ -226,6 +231,7 @@ class Forwarder:
         except Exception as exc:  # not taken at all: send it again with the backlog
             log.warning("gateway: message %d not sent (%s); will resend it", item.seq, exc)
             self.queue.unpin([item.seq])
+            self._rewinds += 1
             self._backlog_after = min(self._backlog_after, item.seq - 1)
             self._backlog_through = max(self._backlog_through, item.seq)
             self._release()

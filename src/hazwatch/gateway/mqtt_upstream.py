@@ -123,8 +123,23 @@ class MqttUpstream:
         return self._publish(self.topic, body, qos=self.config.qos, retain=False)
 
     def publish_links(self, body: bytes) -> asyncio.Future[Delivery]:
-        """Publish a links message: retained, at QoS 1."""
-        return self._publish(self.links_topic, body, qos=1, retain=True)
+        """Publish a links message: retained, at QoS 1 — so the broker keeps it for the
+        platform even when nobody subscribes yet."""
+        sent = self._publish(self.links_topic, body, qos=1, retain=True)
+        kept: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+
+        def settle(done: asyncio.Future[Delivery]) -> None:
+            if done.cancelled():
+                kept.cancel()
+            elif isinstance(done.exception(), NoSubscribersError):
+                kept.set_result(Delivery(ok=True))
+            elif (error := done.exception()) is not None:
+                kept.set_exception(error)
+            else:
+                kept.set_result(done.result())
+
+        sent.add_done_callback(settle)
+        return kept
 
     def _publish(
         self, topic: str, body: bytes, *, qos: int, retain: bool
@@ -145,7 +160,7 @@ class MqttUpstream:
             if early is None:
                 self._pending[info.mid] = future
         if early is not None:
-            future.set_result(_delivery(early))
+            _resolve(future, early)
         return future
 
     # paho's network thread ---------------------------------------------------------------
@@ -163,7 +178,7 @@ class MqttUpstream:
             if future is None:
                 self._early[mid] = reason_code
                 return
-        self._call(_resolve, future, _delivery(reason_code))
+        self._call(_resolve, future, reason_code)
 
     def _on_connect(
         self,
@@ -220,12 +235,23 @@ def _links_topic_for(topic: str) -> str:
     return links_topic(enterprise, levels[-1])
 
 
-def _delivery(code: ReasonCode) -> Delivery:
-    if code.is_failure:
-        return Delivery(ok=False, code=f"mqtt.{code.value}", detail=f"broker refused: {code}")
-    return Delivery(ok=True)
+NO_MATCHING_SUBSCRIBERS = 0x10
 
 
-def _resolve(future: asyncio.Future[Delivery], delivery: Delivery) -> None:
-    if not future.done():
-        future.set_result(delivery)
+class NoSubscribersError(ConnectionError):
+    """The broker took the message but nobody subscribes to it (PUBACK 0x10): nobody has it."""
+
+
+def _resolve(future: asyncio.Future[Delivery], code: ReasonCode) -> None:
+    """Settle a message by its PUBACK. "No matching subscribers" is not a delivery: the
+    platform has not subscribed yet (or again, after a broker restart forgot a shared
+    subscription), so the message goes back to the queue and is sent again later."""
+    if future.done():
+        return
+    if code.value == NO_MATCHING_SUBSCRIBERS:
+        future.set_exception(NoSubscribersError(f"nobody subscribes yet [mqtt.{code.value}]"))
+    elif code.is_failure:
+        detail = f"broker refused: {code}"
+        future.set_result(Delivery(ok=False, code=f"mqtt.{code.value}", detail=detail))
+    else:
+        future.set_result(Delivery(ok=True))

@@ -15,17 +15,20 @@ def _config(**fields: Any) -> MqttConfig:
     return MqttConfig.model_validate({"name": "plant", "client_id": "hazwatch-1"} | fields)
 
 
-def test_the_defaults_are_a_shared_persistent_qos1_subscription() -> None:
+def test_the_defaults_are_a_plain_persistent_qos1_subscription() -> None:
     config = _config()
     assert config.kind == "mqtt"
-    assert config.subscriptions() == ["$share/hazwatch/hazwatch/v1/#"]
+    assert config.subscriptions() == ["hazwatch/v1/#"]
     assert (config.qos, config.clean_start) == (1, False)
     assert config.session_expiry_s > 0
 
 
-def test_a_plain_subscription_without_a_group() -> None:
-    config = _config(share_group=None, topics=["hazwatch/v1/lpg/#", "hazwatch/v1/+/north/#"])
-    assert config.subscriptions() == ["hazwatch/v1/lpg/#", "hazwatch/v1/+/north/#"]
+def test_a_share_group_shares_every_filter() -> None:
+    config = _config(share_group="ingest", topics=["hazwatch/v1/lpg/#", "hazwatch/v1/+/north/#"])
+    assert config.subscriptions() == [
+        "$share/ingest/hazwatch/v1/lpg/#",
+        "$share/ingest/hazwatch/v1/+/north/#",
+    ]
 
 
 def test_the_registry_knows_the_family() -> None:

@@ -76,7 +76,9 @@ async def test_two_connectors_of_one_group_share_the_stream_without_loss_or_dupl
     links = [RecordingLink(kit.KEYS), RecordingLink(kit.KEYS)]
     connectors = [
         MqttConnector(
-            kit.config(broker.port, name=f"ingest-{i}"), link.link(), backoff=kit.fast_backoff()
+            kit.config(broker.port, name=f"ingest-{i}", share_group="hazwatch"),
+            link.link(),
+            backoff=kit.fast_backoff(),
         )
         for i, link in enumerate(links)
     ]

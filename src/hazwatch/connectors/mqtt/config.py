@@ -46,9 +46,10 @@ class MqttConfig(BaseModel):
         description="topic filters to subscribe to, each under hazwatch/v1/",
     )
     share_group: str | None = Field(
-        default="hazwatch",
+        default=None,
         description="shared-subscription group ($share/<group>/<filter>): processes of one "
-        "group split the stream between them; null for a plain subscription",
+        "group split the stream between them; null (the default) for a plain subscription, "
+        "which the broker keeps across its own restart and which receives retained messages",
     )
     qos: Literal[0, 1] = Field(
         default=1,
