@@ -85,9 +85,7 @@ def test_a_lost_device_raises_device_offline_after_the_delay_and_clears_when_bac
     assert cleared["state"] == "returned_unacknowledged"  # normal again, still to acknowledge
     status_tag = api.tag_id("ea.s.i.tank.link-status")
     end = datetime.fromtimestamp((T0 + 3_600_000) / 1000, UTC).isoformat()
-    history = api.get(
-        "admin", f"/tags/{status_tag}/history", params={"mode": "raw", "end": end}
-    )
+    history = api.get("admin", f"/tags/{status_tag}/history", params={"mode": "raw", "end": end})
     assert history.status_code == 200, history.text
     values = [p["value"] for p in history.json()["points"]]
     assert values[-2:] == [Health.OFFLINE.code, Health.ONLINE.code], values

@@ -16,7 +16,6 @@ Every problem of a file is reported at once, each naming the entry and the field
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from hazwatch.connectors.registry import UnknownKindError, parse_connector_config
-
-_EQUIPMENT = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*){3}$")
+from hazwatch.domain.keys import EQUIPMENT_KEY
 
 
 class ConnectorConfigError(Exception):
@@ -95,7 +93,7 @@ def parse_connectors(items: object, *, source: str) -> list[ConnectorEntry]:
         fields: dict[str, Any] = dict(item)
         equipment = fields.pop("equipment", None)
         if equipment is not None and (
-            not isinstance(equipment, str) or not _EQUIPMENT.match(equipment)
+            not isinstance(equipment, str) or not EQUIPMENT_KEY.fullmatch(equipment)
         ):
             problems.append(
                 f"{where}.equipment: expected an equipment key "

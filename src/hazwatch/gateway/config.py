@@ -8,7 +8,6 @@ settings (the ``connectors:`` list of a connectors file), and raises
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from hazwatch.connectors.config_file import ConnectorConfigError, ConnectorEntry, parse_connectors
 from hazwatch.connectors.mqtt.links import LINKS_LEVEL, links_topic, links_topic_of
+from hazwatch.domain.keys import SEGMENT, TAG_KEY
 
-SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
-TAG_KEY = re.compile(rf"^{SEGMENT}(\.{SEGMENT}){{4}}$")
 Segment = Annotated[str, Field(pattern=rf"^{SEGMENT}$")]
 
 
@@ -137,7 +135,7 @@ class GatewayConfig(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> GatewayConfig:
         if self.dropped_tag is not None:
-            if not TAG_KEY.match(self.dropped_tag):
+            if not TAG_KEY.fullmatch(self.dropped_tag):
                 raise ValueError(
                     "dropped_tag: a tag key has 5 dot-separated segments "
                     "(enterprise.site.installation.equipment.tag)"

@@ -151,28 +151,9 @@ class Forwarder:
             free -= sent
             wait: float | None = None
             if free > 0 and self.replaying:
-                self._refill(loop.time())
-                due = min(free, int(self._tokens))
-                if due:
-                    rewinds = self._rewinds
-                    backlog = await asyncio.to_thread(
-                        self.queue.peek,
-                        due,
-                        after=self._backlog_after,
-                        through=self._backlog_through,
-                    )
-                    # a message sent back meanwhile moved the bounds: keep them (the pins
-                    # keep what was just taken from being taken twice)
-                    if self._rewinds == rewinds:
-                        if len(backlog) < due:
-                            self._backlog_after = self._backlog_through  # caught up
-                            log.info("gateway: backlog replayed")
-                        if backlog:
-                            self._backlog_after = max(self._backlog_after, backlog[-1].seq)
-                    self._tokens -= len(backlog)
-                    self._send(backlog, replay=True)
-                    sent += len(backlog)
-                    free -= len(backlog)
+                replayed = await self._replay(free, loop.time())
+                sent += replayed
+                free -= replayed
                 if self.replaying:
                     wait = max(0.001, (1 - self._tokens) / self.replay_per_s)
             if free > 0:
@@ -185,6 +166,28 @@ class Forwarder:
                 await asyncio.sleep(0)
                 continue
             await self._idle(wait)
+
+    async def _replay(self, free: int, now: float) -> int:
+        """Send the backlog messages whose turn has come (at most ``free``); how many."""
+        self._refill(now)
+        due = min(free, int(self._tokens))
+        if not due:
+            return 0
+        rewinds = self._rewinds
+        backlog = await asyncio.to_thread(
+            self.queue.peek, due, after=self._backlog_after, through=self._backlog_through
+        )
+        # a message sent back meanwhile moved the bounds: keep them (the pins keep what was
+        # just taken from being taken twice)
+        if self._rewinds == rewinds:
+            if len(backlog) < due:
+                self._backlog_after = self._backlog_through  # caught up
+                log.info("gateway: backlog replayed")
+            if backlog:
+                self._backlog_after = max(self._backlog_after, backlog[-1].seq)
+        self._tokens -= len(backlog)
+        self._send(backlog, replay=True)
+        return len(backlog)
 
     async def _idle(self, timeout: float | None) -> None:
         """Wait for new messages, a freed slot, or the backlog's next turn."""

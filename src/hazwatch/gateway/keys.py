@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
-from hazwatch.gateway.config import TAG_KEY
+from hazwatch.domain.keys import TAG_KEY
 
 
 class TagKeys:
@@ -30,7 +30,7 @@ class TagKeys:
         found = self._ids.get(key)
         if found is not None:
             return found
-        if not TAG_KEY.match(key) or key.split(".", 1)[0] != self.enterprise:
+        if not TAG_KEY.fullmatch(key) or key.split(".", 1)[0] != self.enterprise:
             return None
         with self._lock:
             found = self._ids.get(key)

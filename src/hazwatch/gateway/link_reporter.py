@@ -25,8 +25,9 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from hazwatch.connectors.base import Backoff, Health
-from hazwatch.connectors.mqtt.links import EQUIPMENT_KEY, MAX_DETAIL, LinkEntry, encode_links
+from hazwatch.connectors.mqtt.links import MAX_DETAIL, LinkEntry, encode_links
 from hazwatch.domain.clock import Millis
+from hazwatch.domain.keys import EQUIPMENT_KEY
 from hazwatch.gateway.upstream import LinkUpstream, Upstream
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class LinkReporter:
     def set(self, equipment: str, health: Health, detail: str = "") -> bool:
         """Record a link's health (from the event loop's thread); True when it changed, and a
         links message will go."""
-        if not EQUIPMENT_KEY.match(equipment) or equipment.split(".", 1)[0] != self.enterprise:
+        if not EQUIPMENT_KEY.fullmatch(equipment) or equipment.split(".", 1)[0] != self.enterprise:
             if equipment not in self._left_out:
                 self._left_out.add(equipment)
                 log.warning(

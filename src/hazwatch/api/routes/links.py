@@ -21,7 +21,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from hazwatch.api.deps import PlatformDep, SenderDep
 from hazwatch.api.schemas import ProblemOut
-from hazwatch.connectors.mqtt.links import EQUIPMENT_PATTERN, MAX_DETAIL, MAX_TS
+from hazwatch.connectors.mqtt.links import MAX_DETAIL, MAX_TS
+from hazwatch.domain.keys import EQUIPMENT_KEY
 from hazwatch.domain.link import Health, status_key
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.role import Role
@@ -44,7 +45,7 @@ class LinkIn(BaseModel):
     """The health of one link."""
 
     equipment: str = Field(
-        pattern=EQUIPMENT_PATTERN,
+        pattern=rf"^{EQUIPMENT_KEY.pattern}$",
         description="equipment key of the link: enterprise.site.installation.equipment",
         examples=["lpg.main.sphere-farm.plc-1"],
     )

@@ -14,9 +14,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hazwatch.domain.keys import EquipmentKey, TagKey
 
 Table = Literal["holding", "input", "coil", "discrete"]
 PointType = Literal["int16", "uint16", "int32", "uint32", "float32", "bool"]
@@ -36,22 +38,6 @@ WIDTH: Mapping[str, int] = {
 MAX_ADDRESS = 65535
 MAX_REGISTERS_PER_READ = 125  # Modbus application protocol: read (input) registers
 MAX_BITS_PER_READ = 2000  # Modbus application protocol: read coils / discrete inputs
-
-_SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
-DeviceKey = Annotated[
-    str,
-    Field(
-        pattern=rf"^{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}$",
-        description="An equipment key: enterprise.site.installation.equipment.",
-    ),
-]
-TagKey = Annotated[
-    str,
-    Field(
-        pattern=rf"^{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}$",
-        description="A tag key: enterprise.site.installation.equipment.tag.",
-    ),
-]
 
 
 class _Strict(BaseModel):
@@ -141,7 +127,7 @@ class DeviceConfig(_Strict):
     unit_id: int = Field(
         ge=0, le=255, description="The Modbus unit id (slave address) of the device."
     )
-    device: DeviceKey = Field(
+    device: EquipmentKey = Field(
         description="The equipment key health reports of this device are filed under."
     )
     period_s: float = Field(

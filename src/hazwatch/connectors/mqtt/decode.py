@@ -31,7 +31,6 @@ bulk and extended into the batch's lists, which become numpy arrays once per bat
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +43,7 @@ from hazwatch.connectors.mqtt.config import TOPIC_ROOT
 from hazwatch.connectors.mqtt.links import LinksMessage, LinksTopic, links_topic_of, parse_links
 from hazwatch.domain.batch import Batch
 from hazwatch.domain.clock import Millis, to_millis
+from hazwatch.domain.keys import SEGMENT_RE, TAG_KEY
 from hazwatch.domain.reject import DeadLetter, RejectReason
 
 Resolve = Callable[[str], int | None]
@@ -51,9 +51,6 @@ Resolve = Callable[[str], int | None]
 MAX_TS: Millis = 253_402_300_799_999
 """The last millisecond of the year 9999: later (or negative) stamps are refused."""
 
-_SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
-_KEY = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT}){{4}}")
-_ENTERPRISE = re.compile(_SEGMENT)
 _NUMBERS = frozenset({int, float})
 _INTS = frozenset({int})
 _CACHE_LIMIT = 1_000_000
@@ -349,7 +346,7 @@ class Decoder:
         return tag_id, stamp, value, code
 
     def _learn(self, key: str, enterprise: str, cache: dict[str, int]) -> int | _Refusal:
-        if not _KEY.fullmatch(key):
+        if not TAG_KEY.fullmatch(key):
             return _Refusal(
                 RejectReason.MALFORMED,
                 f"tag {key!r} is not a key enterprise.site.installation.equipment.tag",
@@ -375,7 +372,7 @@ class Decoder:
         if not topic.startswith(TOPIC_ROOT):
             return None
         enterprise = topic[len(TOPIC_ROOT) :].partition("/")[0]
-        if not _ENTERPRISE.fullmatch(enterprise):
+        if not SEGMENT_RE.fullmatch(enterprise):
             return None
         if len(self._topics) >= _TOPIC_CACHE_LIMIT:
             self._topics.clear()

@@ -27,7 +27,6 @@ import contextlib
 import functools
 import hashlib
 import itertools
-import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -42,15 +41,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from hazwatch.connectors.base import AuthError, ConnectError
 from hazwatch.connectors.mqtt.connector import socket_code
+from hazwatch.domain.keys import EQUIPMENT_KEY, SEGMENT_RE
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 RESPONSE_TOPIC = f"{CONTROL_TOPIC}/response"
 PLATFORM_ROLE = "hazwatch-platform"
 ENTERPRISE_ROLE_PREFIX = "hazwatch-enterprise-"
-
-_SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
-_ENTERPRISE = re.compile(_SEGMENT)
-_DEVICE_KEY = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT}){{3}}")
 
 
 class DynsecError(Exception):
@@ -454,13 +450,13 @@ def bootstrap_config(admin_username: str, admin_password: str) -> dict[str, Any]
 
 
 def _check_enterprise(enterprise: str) -> str:
-    if not _ENTERPRISE.fullmatch(enterprise):
+    if not SEGMENT_RE.fullmatch(enterprise):
         raise ValueError(f"enterprise: {enterprise!r} is not a key (a-z, 0-9, - and _)")
     return enterprise
 
 
 def _check_device(device_key: str) -> str:
-    if not _DEVICE_KEY.fullmatch(device_key):
+    if not EQUIPMENT_KEY.fullmatch(device_key):
         raise ValueError(
             f"device key: {device_key!r} is not enterprise.site.installation.equipment"
         )

@@ -22,7 +22,6 @@ no clock (``now`` is given).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,16 +30,13 @@ import orjson
 from hazwatch.connectors.http.decode import EXCERPT, excerpt
 from hazwatch.connectors.mqtt.config import TOPIC_ROOT
 from hazwatch.domain.clock import Millis
+from hazwatch.domain.keys import EQUIPMENT_KEY, SEGMENT_RE
 from hazwatch.domain.link import Health, status_key
 from hazwatch.domain.reject import DeadLetter, RejectReason
 
 LINKS_LEVEL = "links"
 """the topic level after the enterprise that marks a links message"""
 
-SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
-EQUIPMENT_PATTERN = rf"^{SEGMENT}(?:\.{SEGMENT}){{3}}$"
-EQUIPMENT_KEY = re.compile(EQUIPMENT_PATTERN)
-"""an equipment (device) key: enterprise.site.installation.equipment"""
 
 MAX_DETAIL = 500
 """characters of ``detail`` kept; the rest is cut"""
@@ -48,7 +44,6 @@ MAX_DETAIL = 500
 MAX_TS: Millis = 253_402_300_799_999
 """the last millisecond of the year 9999, as for readings"""
 
-_ENTERPRISE = re.compile(SEGMENT)
 _HEALTHS = {h.value: h for h in Health}
 _HEALTH_RULE = '"health" must be online, degraded, offline or connecting'
 _FORM = 'expected a JSON object {"ts": <epoch ms>, "links": [{"equipment", "health", "detail"}, …]}'
@@ -98,7 +93,7 @@ def links_topic_of(topic: str) -> LinksTopic | None:
         return None
     enterprise = levels[0]
     sender = levels[2] if len(levels) == 3 else ""
-    if not _ENTERPRISE.fullmatch(enterprise) or not sender:
+    if not SEGMENT_RE.fullmatch(enterprise) or not sender:
         return LinksTopic(
             enterprise=enterprise,
             sender=sender,
@@ -155,7 +150,7 @@ def parse_links(
             continue
         reason, detail = read
         equipment = item.get("equipment") if type(item) is dict else None
-        known = isinstance(equipment, str) and EQUIPMENT_KEY.match(equipment) is not None
+        known = isinstance(equipment, str) and EQUIPMENT_KEY.fullmatch(equipment) is not None
         refused.append(
             DeadLetter(
                 received=now,
@@ -176,7 +171,7 @@ def _entry(item: object, enterprise: str, seen: set[str]) -> LinkEntry | tuple[R
     if type(item) is not dict:
         return RejectReason.MALFORMED, "not an object"
     equipment = item.get("equipment")
-    if type(equipment) is not str or not EQUIPMENT_KEY.match(equipment):
+    if type(equipment) is not str or not EQUIPMENT_KEY.fullmatch(equipment):
         return (
             RejectReason.MALFORMED,
             '"equipment" must be an equipment key enterprise.site.installation.equipment',

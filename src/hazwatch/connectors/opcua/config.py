@@ -28,21 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-_SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
-DeviceKey = Annotated[
-    str,
-    Field(
-        pattern=rf"^{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}$",
-        description="An equipment key: enterprise.site.installation.equipment.",
-    ),
-]
-TagKey = Annotated[
-    str,
-    Field(
-        pattern=rf"^{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}$",
-        description="A tag key: enterprise.site.installation.equipment.tag.",
-    ),
-]
+from hazwatch.domain.keys import EquipmentKey, TagKey
 
 
 def parse_node_id(text: str) -> ua.NodeId:
@@ -126,7 +112,7 @@ class BrowseConfig(_Strict):
     """Every variable below a node, each read as ``<tag_prefix>.<slug of its browse name>``."""
 
     root: NodeIdText
-    tag_prefix: DeviceKey = Field(
+    tag_prefix: EquipmentKey = Field(
         description="The equipment key the found variables' tags are put under."
     )
     recursive: bool = Field(
@@ -213,7 +199,7 @@ class OpcUaConfig(_Strict):
     security: SecurityConfig = Field(
         default_factory=SecurityConfig, description="Secure channel settings (none by default)."
     )
-    device: DeviceKey = Field(
+    device: EquipmentKey = Field(
         description="The equipment key under which this server's health is reported."
     )
     publishing_interval_ms: Interval = Field(

@@ -7,14 +7,13 @@ or the edge node and device) and the metric (see ``keys``).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-_SEGMENT = r"[a-z0-9][a-z0-9_-]{0,63}"
-_PREFIX = re.compile(rf"^{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}$")
+from hazwatch.domain.keys import INSTALLATION_KEY
+
 _TOPIC_FORBIDDEN = frozenset("/+#")
 
 
@@ -104,7 +103,7 @@ class SparkplugConfig(BaseModel):
             _topic_level(group, "group id")
             if group == "STATE":
                 raise ValueError("group id 'STATE' is reserved by Sparkplug for host states")
-            if not _PREFIX.match(prefix):
+            if not INSTALLATION_KEY.fullmatch(prefix):
                 raise ValueError(
                     f"group {group!r}: {prefix!r} is not an installation key prefix "
                     "'enterprise.site.installation' (lowercase a-z, 0-9, '_', '-')"
