@@ -79,11 +79,15 @@ class Sources:
         self._letters: list[DeadLetter] = []
         self._declaring = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
+        self._region_path = "/"  # where refusals that name no known place go
         self.reported: dict[str, LinkStatus] = {}
         """links reported from outside (``report_device``), by equipment key"""
 
     async def run(self) -> None:
         """Run every connector until ``stop()``; then hand over what was read, and return."""
+        region = await asyncio.to_thread(self._platform.plants.node_by_keys)
+        if region is not None:
+            self._region_path = region.path
         refuser = asyncio.create_task(self._refuse_periodically())
         try:
             async with asyncio.TaskGroup() as group:
@@ -189,11 +193,20 @@ class Sources:
             status.devices[key] = LinkStatus(key=key, health=health, detail=detail)
             self._spawn(self._report(key, health, detail))
 
+        source = f"{status.entry.kind}:{status.entry.name}"
+
         def refuse(letter: DeadLetter) -> None:
-            tag = self._platform.pipeline.tags_by_key.get(letter.tag_key or "")
-            if tag is not None and letter.scope_path == "/":  # shown to whoever sees the tag
-                letter = dataclasses.replace(letter, scope_path=tag.scope_path)
-            self._letters.append(letter)
+            """Keep a refusal under the connector's name, placed where those who look after
+            it see it: at its tag if known, else at the connector's equipment, else at the
+            region."""
+            path = letter.scope_path
+            if path == "/":
+                tags = self._platform.pipeline.tags_by_key
+                near = tags.get(letter.tag_key or "") or tags.get(
+                    status_key(status.entry.equipment or "")
+                )
+                path = near.scope_path if near is not None else self._region_path
+            self._letters.append(dataclasses.replace(letter, source=source, scope_path=path))
 
         return Link(
             resolve=resolve,

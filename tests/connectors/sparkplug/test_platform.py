@@ -1,5 +1,7 @@
 """A Sparkplug B edge node against the whole platform: its birth makes tags, its data is
-stored and evaluated, its death raises a device-offline alarm."""
+stored and evaluated, its death raises a device-offline alarm; and malformed input of every
+kind, to the Sparkplug and the MQTT JSON connector, is kept as dead letters while both go on
+reading."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from paho.mqtt import publish
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import hash_password
@@ -27,10 +31,14 @@ DEVICE = "lpg.main.sphere-farm.gw-1-tk-201"  # group plant1 → installation, no
 NODE = "lpg.main.sphere-farm.gw-1"
 
 
-def eventually(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
+def eventually(
+    check: Callable[[], Any], what: str | Callable[[], str], timeout: float = 15
+) -> Any:
     deadline = time.monotonic() + timeout
     while not (result := check()):
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        if time.monotonic() > deadline:
+            said = what() if callable(what) else what
+            raise AssertionError(f"not within {timeout} s: {said}")
         time.sleep(0.05)
     return result
 
@@ -85,7 +93,15 @@ def platform(database_url: str, tmp_path: Path, broker: Any) -> Iterator[Platfor
                 "client_id": f"hazwatch-{broker.port}",
                 "host_id": "hazwatch-platform",
                 "groups": {"plant1": "lpg.main.sphere-farm"},
-            }
+            },
+            {
+                "kind": "mqtt",
+                "name": "mqtt",
+                "host": broker.host,
+                "port": broker.port,
+                "client_id": f"hazwatch-json-{broker.port}",
+                "flush_ms": 5,
+            },
         ],
         source="test",
     )
@@ -100,8 +116,15 @@ def platform(database_url: str, tmp_path: Path, broker: Any) -> Iterator[Platfor
         yield Platform(client)
 
 
+def online(platform: Platform) -> None:
+    eventually(
+        lambda: all(c["health"] == "online" for c in platform.get("/connectors")),
+        "connectors online",
+    )
+
+
 def test_an_edge_node_births_publishes_and_dies(platform: Platform, make_edge_node: Any) -> None:
-    eventually(lambda: platform.get("/connectors")[0]["health"] == "online", "connector online")
+    online(platform)
     node = make_edge_node(primary_host="hazwatch-platform")
     node.connect()
     node.wait_born()
@@ -131,3 +154,64 @@ def test_an_edge_node_births_publishes_and_dies(platform: Platform, make_edge_no
     eventually(
         lambda: platform.alarm(f"{NODE}.link-status", "device_offline"), "node offline alarm"
     )
+
+
+def test_malformed_input_of_every_kind_is_kept_and_reading_goes_on(
+    platform: Platform, make_edge_node: Any, broker: Any
+) -> None:
+    online(platform)
+    node = make_edge_node(primary_host="hazwatch-platform")
+    node.connect()
+    node.wait_born()
+    level = eventually(lambda: platform.tag(f"{DEVICE}.level"), "the birth's tags")
+
+    node.raw("spBv1.0/plant1/DDATA/gw-1/TK-201", b"\x0a\xff\xff not protobuf")
+    node.ddata_alias("TK-201", 999, 1.0)  # an alias no birth declared
+    json_topic = "hazwatch/v1/lpg/field"
+    bad_json = [
+        b"{not json",  # not JSON at all
+        b'{"tag": "lpg.main.sphere-farm.tk-201.level", "ts": "yesterday", "value": 1}',
+        b'{"tag": "lpg.main.sphere-farm.tk-201.level", "ts": 1, "value": "high"}',
+        b'{"tag": "chlor.main.cl2-storage.v-101.level", "ts": 1, "value": 1}',  # not lpg's
+    ]
+    publish.multiple(
+        [{"topic": json_topic, "payload": p, "qos": 1} for p in bad_json],
+        hostname=broker.host,
+        port=broker.port,
+    )
+
+    def letters() -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for letter in platform.get("/dead-letters", limit=100):
+            found.setdefault(letter["source"], []).append(letter)
+        return found
+
+    seen = eventually(
+        lambda: (
+            (found := letters())
+            and len(found.get("sparkplug:sparkplug", [])) >= 2
+            and len(found.get("mqtt:mqtt", [])) >= 4
+            and found
+        ),
+        lambda: f"every malformed input kept; kept: {letters()}",
+    )
+    sparkplug = {(d["reason"], d["detail"]) for d in seen["sparkplug:sparkplug"]}
+    assert any(r == "malformed" and "protobuf" in d.lower() for r, d in sparkplug), sparkplug
+    assert any(r == "unknown_tag" and "alias 999" in d for r, d in sparkplug), sparkplug
+    json_letters = seen["mqtt:mqtt"]
+    mqtt = sorted(d["reason"] for d in json_letters)
+    assert mqtt == ["forbidden", "malformed", "malformed", "malformed"], json_letters
+    assert all(d["detail"] for d in json_letters)
+
+    node.ddata("TK-201", {"Level": 33.0})  # both connectors read on
+    publish.single(
+        json_topic,
+        orjson.dumps({"tag": f"{DEVICE}.running", "ts": int(time.time() * 1000), "value": 0}),
+        qos=1,
+        hostname=broker.host,
+        port=broker.port,
+    )
+    eventually(lambda: platform.latest(level["id"]) == 33.0, "sparkplug data after the bad")
+    running = platform.tag(f"{DEVICE}.running")
+    assert running is not None
+    eventually(lambda: platform.latest(running["id"]) == 0.0, "JSON data after the bad")
