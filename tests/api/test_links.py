@@ -68,6 +68,12 @@ def test_a_device_reported_offline_raises_device_offline_after_the_delay(api: Ap
     journal = api.get("admin", f"/alarms/{alarm['id']}/journal").json()
     assert any("modbus.timeout" in entry.get("cause", "") for entry in journal), journal
 
+    listed = {c["name"]: c for c in api.get("viewer-a", "/connectors").json()}["links"]
+    assert listed["kind"] == "http"
+    assert [(d["key"], d["health"]) for d in listed["devices"]] == [(PLC, "offline")]
+    hidden = {c["name"]: c for c in api.get("op-b", "/connectors").json()}["links"]
+    assert hidden["devices"] == [], "another enterprise's devices are not shown"
+
     back = _post(api, key, _links((PLC, "online", "")))
     assert back.json()["changed"] == 1
     eventually(lambda: not _offline_alarms(api)[status]["active"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import APIRouter, Request
 
 from hazwatch.api.deps import PlatformDep, ViewerGrant
 from hazwatch.api.schemas import ConnectorOut, LinkOut
-from hazwatch.domain.link import status_key
-from hazwatch.runtime.sources import Sources
+from hazwatch.domain.link import Health, status_key
+from hazwatch.runtime.sources import LinkStatus, Sources
 
 router = APIRouter(tags=["connectors"])
 
@@ -22,14 +24,14 @@ def list_connectors(
     if sources is None:
         return []
     tags = platform.pipeline.tags_by_key
-    out = []
-    for status in sources.status:
-        devices = []
-        for link in status.devices.values():
+
+    def visible(links: Iterable[LinkStatus]) -> list[LinkOut]:
+        shown = []
+        for link in links:
             tag = tags.get(status_key(link.key))
             if tag is not None and not grant.allows(tag.scope_path):
                 continue
-            devices.append(
+            shown.append(
                 LinkOut(
                     key=link.key,
                     health=link.health,
@@ -37,18 +39,34 @@ def list_connectors(
                     status_tag_id=tag.id if tag else None,
                 )
             )
-        entry = status.entry
+        return sorted(shown, key=lambda d: d.key)
+
+    out = [
+        ConnectorOut(
+            name=status.entry.name,
+            kind=status.entry.kind,
+            equipment=status.entry.equipment,
+            health=status.health,
+            detail=status.detail,
+            batches=status.batches,
+            readings=status.readings,
+            restarts=status.restarts,
+            devices=visible(status.devices.values()),
+        )
+        for status in sources.status
+    ]
+    if sources.reported:  # links that gateways report over HTTP (POST /links)
         out.append(
             ConnectorOut(
-                name=entry.name,
-                kind=entry.kind,
-                equipment=entry.equipment,
-                health=status.health,
-                detail=status.detail,
-                batches=status.batches,
-                readings=status.readings,
-                restarts=status.restarts,
-                devices=sorted(devices, key=lambda d: d.key),
+                name="links",
+                kind="http",
+                equipment=None,
+                health=Health.ONLINE,
+                detail="link health reported by edge gateways over HTTP",
+                batches=0,
+                readings=0,
+                restarts=0,
+                devices=visible(sources.reported.values()),
             )
         )
     return out
