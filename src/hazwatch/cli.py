@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import orjson
 import typer
 import uvicorn
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import WeakPasswordError, hash_password
+from hazwatch.connectors.base import ConnectorError
 from hazwatch.connectors.config_file import (
     ConnectorConfigError,
     ConnectorEntry,
     load_connectors,
 )
+from hazwatch.connectors.mqtt.dynsec import BrokerAdmin, DynsecError, bootstrap_config
 from hazwatch.connectors.probe import probe
 from hazwatch.demo import prepare_demo
 from hazwatch.domain.role import Role
@@ -30,15 +34,22 @@ from hazwatch.storage.database import Database
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.user_repository import UserRepository
 
+T = TypeVar("T")
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="hazwatch: safety supervision")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance")
 plant_app = typer.Typer(no_args_is_help=True, help="Plant declarations (YAML)")
 user_app = typer.Typer(no_args_is_help=True, help="Users and their roles")
 connector_app = typer.Typer(no_args_is_help=True, help="Connectors to PLCs, servers, brokers")
+broker_app = typer.Typer(
+    no_args_is_help=True,
+    help="Device accounts and topic rights at a Mosquitto with dynamic security",
+)
 app.add_typer(db_app, name="db")
 app.add_typer(plant_app, name="plant")
 app.add_typer(user_app, name="user")
 app.add_typer(connector_app, name="connector")
+app.add_typer(broker_app, name="broker")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="settings file (YAML)", exists=True)
@@ -302,6 +313,116 @@ def connector_test(
         failed += not result.ok
     if failed:
         raise typer.Exit(code=1)
+
+
+BrokerHost = Annotated[str, typer.Option("--host", help="the broker")]
+BrokerPort = Annotated[int, typer.Option("--port", help="the broker's port")]
+AdminUser = Annotated[str, typer.Option("--admin-user", help="the dynamic-security administrator")]
+AdminPassword = Annotated[
+    str,
+    typer.Option(
+        "--admin-password",
+        envvar="HAZWATCH_BROKER_ADMIN_PASSWORD",
+        help="the administrator's password (or HAZWATCH_BROKER_ADMIN_PASSWORD)",
+    ),
+]
+
+
+def _broker(
+    host: str, port: int, user: str, password: str, work: Callable[[BrokerAdmin], Awaitable[T]]
+) -> T:
+    async def run() -> T:
+        async with BrokerAdmin(host=host, port=port, username=user, password=password) as admin:
+            return await work(admin)
+
+    try:
+        return asyncio.run(run())
+    except (ConnectorError, DynsecError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+@broker_app.command("init")
+def broker_init(
+    file: Annotated[Path, typer.Argument(help="the plugin's configuration file to write")],
+    admin_user: AdminUser = "admin",
+    admin_password: Annotated[
+        str | None, typer.Option(help="the administrator's password (default: generated)")
+    ] = None,
+) -> None:
+    """Write the dynamic-security plugin's first configuration: one administrator."""
+
+    if file.exists():
+        raise _fail(f"{file} exists: the plugin keeps its accounts there")
+    password = admin_password or secrets.token_urlsafe(18)
+    file.write_bytes(
+        orjson.dumps(bootstrap_config(admin_user, password), option=orjson.OPT_INDENT_2)
+    )
+    file.chmod(0o600)
+    typer.echo(f"wrote {file}; administrator {admin_user!r}")
+    if admin_password is None:
+        typer.echo(f"  password: {password}")
+
+
+@broker_app.command("platform")
+def broker_platform(
+    username: Annotated[str, typer.Argument(help="the platform's account at the broker")],
+    admin_password: AdminPassword,
+    host: BrokerHost = "127.0.0.1",
+    port: BrokerPort = 1883,
+    admin_user: AdminUser = "admin",
+) -> None:
+    """Create (or reset) the platform's account: it may read all readings and link states."""
+
+    password = secrets.token_urlsafe(24)
+    _broker(
+        host,
+        port,
+        admin_user,
+        admin_password,
+        lambda admin: admin.ensure_platform_client(username, password),
+    )
+    typer.echo(f"platform account {username!r}\n  password: {password}")
+
+
+@broker_app.command("device-add")
+def broker_device_add(
+    device: Annotated[str, typer.Argument(help="the device's equipment key (its username)")],
+    admin_password: AdminPassword,
+    host: BrokerHost = "127.0.0.1",
+    port: BrokerPort = 1883,
+    admin_user: AdminUser = "admin",
+) -> None:
+    """Create a device's account: it may publish only under its own enterprise's topics."""
+
+    password = _broker(host, port, admin_user, admin_password, lambda a: a.create_device(device))
+    typer.echo(f"device {device!r}\n  password: {password}")
+
+
+@broker_app.command("device-remove")
+def broker_device_remove(
+    device: Annotated[str, typer.Argument(help="the device's equipment key")],
+    admin_password: AdminPassword,
+    host: BrokerHost = "127.0.0.1",
+    port: BrokerPort = 1883,
+    admin_user: AdminUser = "admin",
+) -> None:
+    """Remove a device's account; the broker disconnects it."""
+
+    _broker(host, port, admin_user, admin_password, lambda a: a.delete_device(device))
+    typer.echo(f"device {device!r} removed")
+
+
+@broker_app.command("devices")
+def broker_devices(
+    admin_password: AdminPassword,
+    host: BrokerHost = "127.0.0.1",
+    port: BrokerPort = 1883,
+    admin_user: AdminUser = "admin",
+) -> None:
+    """List the device accounts and their enterprises."""
+
+    for d in _broker(host, port, admin_user, admin_password, lambda a: a.list_devices()):
+        typer.echo(f"{d.key}  {d.enterprise}{'  (disabled)' if d.disabled else ''}")
 
 
 def main() -> None:
