@@ -31,9 +31,7 @@ DEVICE = "lpg.main.sphere-farm.gw-1-tk-201"  # group plant1 → installation, no
 NODE = "lpg.main.sphere-farm.gw-1"
 
 
-def eventually(
-    check: Callable[[], Any], what: str | Callable[[], str], timeout: float = 15
-) -> Any:
+def eventually(check: Callable[[], Any], what: str | Callable[[], str], timeout: float = 15) -> Any:
     deadline = time.monotonic() + timeout
     while not (result := check()):
         if time.monotonic() > deadline:
