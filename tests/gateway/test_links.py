@@ -5,6 +5,7 @@ all offline when it stops."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -224,6 +225,47 @@ async def test_links_reach_the_platform_through_a_broker_retained_and_after_its_
         PLC_GW: "offline",
         PLC1: "offline",
     }
+
+
+async def test_a_gateway_that_vanishes_leaves_its_links_offline_by_its_last_will(
+    broker: Any, make_config: Any, counting_connector: Any, wait_until: Until
+) -> None:
+    platform = RecordingLink(open_world=True)
+    connector = _platform_connector(broker, platform)
+    gateway = _gateway(make_config(_mqtt(broker), connectors=_with_equipment()), counting_connector)
+    stop = asyncio.Event()
+    async with connector:
+        reading = asyncio.create_task(_read(connector))
+        await asyncio.wait_for(connector.health.wait_for(Health.ONLINE), 20)
+        task = asyncio.create_task(gateway.run(stop))
+        try:
+            gateway.link.device(PLC1, Health.ONLINE, "")
+            await wait_until(lambda: (PLC1, Health.ONLINE, "") in platform.devices, "up")
+            await wait_until(lambda: gateway.status().links_sent >= 1, "links sent")
+            # the link to the broker breaks without a word (a crash, a cut cable): the broker
+            # publishes the gateway's will, and every link it knows is offline
+            sock = gateway.upstream._client.socket()  # type: ignore[attr-defined]
+            sock.shutdown(socket.SHUT_RDWR)
+
+            def lost(key: str) -> bool:
+                return any(
+                    k == key and h is Health.OFFLINE and "lost its connection" in d
+                    for k, h, d in platform.devices
+                )
+
+            await wait_until(lambda: lost(PLC1) and lost(PLC_GW), "the will at the platform")
+            # the gateway reconnects by itself and says how things are again
+            await wait_until(
+                lambda: (
+                    platform.devices[-1][1] is Health.ONLINE
+                    and platform.devices.count((PLC1, Health.ONLINE, "")) == 2
+                ),
+                "back online after the reconnection",
+            )
+        finally:
+            stop.set()
+            await task
+    await reading
 
 
 def _retained(host: str, port: int, topic: str, timeout: float = 10.0) -> Any:

@@ -25,10 +25,10 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from hazwatch.connectors.base import Backoff, Health
-from hazwatch.connectors.mqtt.links import MAX_DETAIL, LinkEntry, encode_links
+from hazwatch.connectors.mqtt.links import MAX_DETAIL, LinkEntry, encode_links, last_will
 from hazwatch.domain.clock import Millis
 from hazwatch.domain.keys import EQUIPMENT_KEY
-from hazwatch.gateway.upstream import LinkUpstream, Upstream
+from hazwatch.gateway.upstream import LinkUpstream, Upstream, WillUpstream
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,9 @@ class LinkReporter:
         self.links[equipment] = LinkEntry(
             equipment=equipment, health=health, detail=detail[:MAX_DETAIL]
         )
+        if before is None and isinstance(self.upstream, WillUpstream):
+            # the will lists every link known, for a platform that restarted meanwhile
+            self.upstream.set_will(last_will(self._now(), self.name, self.links))
         if before is not None and before.health is health:
             return False
         self._dirty = True

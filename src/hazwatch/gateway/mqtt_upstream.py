@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from types import TracebackType
 from typing import Any, Self
 
@@ -28,7 +29,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from hazwatch.connectors.base import Health, HealthState
-from hazwatch.connectors.mqtt.links import links_topic
+from hazwatch.connectors.mqtt.links import last_will, links_topic
 from hazwatch.gateway.config import MqttUpstreamConfig
 from hazwatch.gateway.upstream import Delivery
 
@@ -63,6 +64,12 @@ class MqttUpstream:
         self._pending: dict[int, asyncio.Future[Delivery]] = {}
         self._early: dict[int, ReasonCode] = {}
         self._client = self._make_client()
+        self.set_will(last_will(int(time.time() * 1000), self.links_topic.rsplit("/", 1)[-1], ()))
+
+    def set_will(self, body: bytes) -> None:
+        """The links message the broker publishes (retained) if this gateway vanishes without
+        a word; it takes effect at the next connection."""
+        self._client.will_set(self.links_topic, body, qos=1, retain=True)
 
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(

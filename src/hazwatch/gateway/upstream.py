@@ -64,3 +64,11 @@ class LinkUpstream(Protocol):
     """An upstream that carries links messages too (see the module docstring)."""
 
     def publish_links(self, body: bytes) -> asyncio.Future[Delivery]: ...
+
+
+@runtime_checkable
+class WillUpstream(Protocol):
+    """An upstream that leaves a last will: a links message the far side receives if the
+    gateway vanishes without a word (``set_will`` takes effect at the next connection)."""
+
+    def set_will(self, body: bytes) -> None: ...

@@ -20,8 +20,10 @@ from hazwatch.connectors.mqtt.links import (
     LinkMemory,
     LinksMessage,
     encode_links,
+    last_will,
     links_topic,
     links_topic_of,
+    parse_links,
 )
 from hazwatch.domain.reject import RejectReason
 
@@ -192,6 +194,43 @@ def test_only_changes_of_health_are_reported_per_sender() -> None:
     # a link left out is forgotten: listed again, it counts as new
     assert memory.changes(_message("a", tk=Health.ONLINE)) == []
     assert len(memory.changes(_message("a", plc=Health.ONLINE, tk=Health.ONLINE))) == 1
+
+
+def test_a_last_will_takes_every_link_of_its_sender_offline() -> None:
+    memory = LinkMemory()
+    memory.changes(_message("a", plc=Health.ONLINE, tk=Health.DEGRADED))
+    will = orjson.loads(last_will(NOW, "a", ["lpg.main.sphere-farm.plc"]))
+    assert will["lost"] is True
+    where = links_topic_of("hazwatch/v1/lpg/links/a")
+    assert where is not None
+    message, refused = parse_links(
+        "hazwatch/v1/lpg/links/a",
+        where,
+        orjson.dumps(will),
+        source="test",
+        now=NOW,
+        max_payload_bytes=10_000,
+    )
+    assert refused == [] and message is not None and message.lost
+    changed = memory.changes(message)
+    # listed in the will, and known from before though not listed: both offline
+    assert sorted((e.equipment, e.health) for e in changed) == [
+        ("lpg.main.sphere-farm.plc", Health.OFFLINE),
+        ("lpg.main.sphere-farm.tk", Health.OFFLINE),
+    ]
+    assert all("lost its connection" in e.detail for e in changed)
+    assert memory.changes(message) == []  # said once
+
+
+def test_lost_must_be_a_boolean() -> None:
+    body = orjson.dumps({"ts": NOW, "links": [], "lost": "yes"})
+    where = links_topic_of("hazwatch/v1/lpg/links/a")
+    assert where is not None
+    message, refused = parse_links(
+        "hazwatch/v1/lpg/links/a", where, body, source="t", now=NOW, max_payload_bytes=10_000
+    )
+    assert message is None and refused[0].reason == RejectReason.MALFORMED
+    assert '"lost"' in refused[0].detail
 
 
 # the connector against a broker --------------------------------------------------------

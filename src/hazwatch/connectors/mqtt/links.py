@@ -18,6 +18,11 @@ message as a whole, a bad entry on its own (the other entries still count).
 Pure: ``links_topic_of`` and ``parse_links`` read messages, ``encode_links`` writes them,
 ``LinkMemory`` turns a sender's successive messages into the changes to report. No I/O and
 no clock (``now`` is given).
+
+A sender also leaves a *last will* at the broker: the same message with ``"lost": true``,
+which the broker publishes (retained) when the sender vanishes without a word — a gateway
+that crashed or lost its network. Every link of that sender, those the will lists and those
+it reported since, then counts as offline: nothing supervises them any more.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ class LinksMessage:
     sender: str
     ts: Millis
     links: tuple[LinkEntry, ...]
+    lost: bool = False
+    """the sender's last will: all its links are unsupervised"""
 
 
 def links_topic(enterprise: str, sender: str) -> str:
@@ -139,6 +146,9 @@ def parse_links(
     ts = doc.get("ts")
     if type(ts) is not int or not 0 <= ts <= MAX_TS:
         return refuse(RejectReason.MALFORMED, '"ts" must be epoch milliseconds (0 to year 9999)')
+    lost = doc.get("lost", False)
+    if type(lost) is not bool:
+        return refuse(RejectReason.MALFORMED, '"lost" must be true or false')
     entries: list[LinkEntry] = []
     refused: list[DeadLetter] = []
     seen: set[str] = set()
@@ -162,7 +172,7 @@ def parse_links(
             )
         )
     message = LinksMessage(
-        enterprise=where.enterprise, sender=where.sender, ts=ts, links=tuple(entries)
+        enterprise=where.enterprise, sender=where.sender, ts=ts, links=tuple(entries), lost=lost
     )
     return message, refused
 
@@ -195,17 +205,25 @@ def _entry(item: object, enterprise: str, seen: set[str]) -> LinkEntry | tuple[R
     return LinkEntry(equipment=equipment, health=health, detail=detail[:MAX_DETAIL])
 
 
-def encode_links(ts: Millis, links: Iterable[LinkEntry]) -> bytes:
-    """The payload of a links message: ``links`` as they are now, taken at ``ts``."""
-    return orjson.dumps(
-        {
-            "ts": ts,
-            "links": [
-                {"equipment": e.equipment, "health": e.health.value, "detail": e.detail}
-                for e in links
-            ],
-        }
-    )
+def encode_links(ts: Millis, links: Iterable[LinkEntry], *, lost: bool = False) -> bytes:
+    """The payload of a links message: ``links`` as they are now, taken at ``ts``; with
+    ``lost``, the sender's last will."""
+    doc: dict[str, object] = {
+        "ts": ts,
+        "links": [
+            {"equipment": e.equipment, "health": e.health.value, "detail": e.detail} for e in links
+        ],
+    }
+    if lost:
+        doc["lost"] = True
+    return orjson.dumps(doc)
+
+
+def last_will(ts: Millis, sender: str, equipment: Iterable[str]) -> bytes:
+    """The will a sender leaves at the broker: every link it knows, offline."""
+    detail = f"{sender} lost its connection: its links are not supervised"
+    links = [LinkEntry(equipment=e, health=Health.OFFLINE, detail=detail) for e in equipment]
+    return encode_links(ts, links, lost=True)
 
 
 class LinkMemory:
@@ -219,10 +237,20 @@ class LinkMemory:
         self._said: dict[tuple[str, str], dict[str, Health]] = {}
 
     def changes(self, message: LinksMessage) -> list[LinkEntry]:
-        """The entries of ``message`` whose health differs from the sender's last message."""
+        """The entries of ``message`` whose health differs from the sender's last message;
+        for a last will, every link of the sender not yet offline."""
         sender = (message.enterprise, message.sender)
         before = self._said.get(sender, {})
         if sender not in self._said and len(self._said) >= _MAX_SENDERS:
             self._said.clear()  # a flood of sender names: start over rather than grow
-        self._said[sender] = {e.equipment: e.health for e in message.links}
-        return [e for e in message.links if before.get(e.equipment) is not e.health]
+        links = list(message.links)
+        if message.lost:
+            detail = f"{message.sender} lost its connection: its links are not supervised"
+            listed = {e.equipment for e in links}
+            links += [
+                LinkEntry(equipment=key, health=Health.OFFLINE, detail=detail)
+                for key in before
+                if key not in listed
+            ]
+        self._said[sender] = {e.equipment: e.health for e in links}
+        return [e for e in links if before.get(e.equipment) is not e.health]
