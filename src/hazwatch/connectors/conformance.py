@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from hazwatch.connectors.base import Connector, Health, Link, TagDeclaration
@@ -167,19 +167,26 @@ async def _produce_until_read(harness: Harness, reader: Reader) -> None:
                 raise
 
 
-async def check_reads(harness: Harness) -> None:
+@contextlib.asynccontextmanager
+async def _online(harness: Harness) -> AsyncIterator[tuple[Connector, RecordingLink, Reader]]:
+    """The source running and its connector online, with a reader; the source stops after."""
     await harness.start_source()
+    link = RecordingLink(harness.keys)
     try:
-        link = RecordingLink(harness.keys)
         async with harness.connector(link.link()) as connector:
             reader = Reader(connector, link)
             await _health(connector, Health.ONLINE)
-            await _produce_until_read(harness, reader)
-            expected = await harness.produce()
-            await reader.until(expected)
-        await reader.ended()
+            yield connector, link, reader
     finally:
         await harness.stop_source()
+
+
+async def check_reads(harness: Harness) -> None:
+    async with _online(harness) as (_, _, reader):
+        await _produce_until_read(harness, reader)
+        expected = await harness.produce()
+        await reader.until(expected)
+    await reader.ended()
 
 
 async def check_starts_without_source(harness: Harness) -> None:
@@ -198,58 +205,36 @@ async def check_starts_without_source(harness: Harness) -> None:
 
 
 async def check_recovers(harness: Harness) -> None:
-    await harness.start_source()
-    link = RecordingLink(harness.keys)
-    try:
-        async with harness.connector(link.link()) as connector:
-            reader = Reader(connector, link)
-            await _health(connector, Health.ONLINE)
-            await _produce_until_read(harness, reader)
-            await harness.stop_source()
-            await _health(connector, Health.OFFLINE, Health.DEGRADED, Health.CONNECTING)
-            await harness.start_source()
-            await _health(connector, Health.ONLINE)
-            await _produce_until_read(harness, reader)
-        await reader.ended()
-    finally:
+    async with _online(harness) as (connector, _, reader):
+        await _produce_until_read(harness, reader)
         await harness.stop_source()
+        await _health(connector, Health.OFFLINE, Health.DEGRADED, Health.CONNECTING)
+        await harness.start_source()
+        await _health(connector, Health.ONLINE)
+        await _produce_until_read(harness, reader)
+    await reader.ended()
 
 
 async def check_refuses_malformed(harness: Harness) -> None:
-    await harness.start_source()
-    link = RecordingLink(harness.keys)
-    try:
-        async with harness.connector(link.link()) as connector:
-            reader = Reader(connector, link)
-            await _health(connector, Health.ONLINE)
-            before = len(link.refused)  # refusals of connecting (unknown tags…) do not count
-            if not await harness.produce_malformed():
-                return
-            deadline = asyncio.get_running_loop().time() + TIMEOUT_S
-            while len(link.refused) == before and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.05)
-            fresh = link.refused[before:]
-            assert fresh, "malformed input was not refused as a dead letter"
-            assert all(letter.reason and letter.detail for letter in fresh)
-            await _produce_until_read(harness, reader)
-            assert connector.health.state is Health.ONLINE
-    finally:
-        await harness.stop_source()
+    async with _online(harness) as (connector, link, reader):
+        before = len(link.refused)  # refusals of connecting (unknown tags…) do not count
+        if not await harness.produce_malformed():
+            return
+        deadline = asyncio.get_running_loop().time() + TIMEOUT_S
+        while len(link.refused) == before and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        fresh = link.refused[before:]
+        assert fresh, "malformed input was not refused as a dead letter"
+        assert all(letter.reason and letter.detail for letter in fresh)
+        await _produce_until_read(harness, reader)
+        assert connector.health.state is Health.ONLINE
 
 
 async def check_closes(harness: Harness) -> None:
-    await harness.start_source()
-    link = RecordingLink(harness.keys)
-    try:
-        connector = harness.connector(link.link())
-        async with connector:
-            reader = Reader(connector, link)
-            await _health(connector, Health.ONLINE)
-        await reader.ended(timeout=5.0)
-        assert connector.health.state is Health.OFFLINE
-    finally:
-        with contextlib.suppress(Exception):
-            await harness.stop_source()
+    async with _online(harness) as (connector, _, reader):
+        pass
+    await reader.ended(timeout=5.0)
+    assert connector.health.state is Health.OFFLINE
 
 
 CHECKS: tuple[Callable[[Harness], Awaitable[None]], ...] = (
