@@ -3,23 +3,13 @@ platform turns into the same device-offline alarms as for its own connectors."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
+
+from waiting import eventually
 
 Api = Any
 T0 = 1_800_000_000_000  # the API fixture's clock starts here
 PLC = "ea.s.i.plc-1"  # not in the plant yet: made under installation ea.s.i
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 def _device_key(api: Api, node: str) -> str:

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import waiting
 from asyncua import Server, ua
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -63,12 +64,7 @@ Reading = tuple[str, int, float | None, int]
 async def until(
     condition: Callable[[], object], what: str, timeout: float = DEADLINE_S, every: float = 0.02
 ) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(every)
+    await waiting.until(condition, what, timeout, every)
 
 
 def _number(value: float) -> float | None:

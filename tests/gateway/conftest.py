@@ -34,6 +34,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from waiting import until
 
 from hazwatch.connectors.base import Backoff, ConnectorBase, Health, HealthState, Link
 from hazwatch.connectors.mqtt.links import links_topic_of
@@ -46,18 +47,6 @@ ENTERPRISE = "gw"
 KEYS = ("gw.site.unit.pump-1.count", "gw.site.unit.pump-2.count")
 DROPPED = "gw.site.unit.gateway.dropped"
 TOPIC = f"hazwatch/v1/{ENTERPRISE}/gateway/edge"
-DEADLINE_S = 20.0
-
-
-async def until(
-    condition: Callable[[], bool], what: str, timeout: float = DEADLINE_S, every: float = 0.02
-) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(every)
 
 
 class CountingConnector(ConnectorBase):

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import pytest
+import waiting
 from pymodbus.constants import ExcCodes
 
 from hazwatch.connectors.base import Backoff, Health
@@ -55,13 +57,7 @@ def connector(config: ModbusConfig, link: RecordingLink) -> ModbusConnector:
     return ModbusConnector(config, link.link(), backoff=Backoff(initial=0.05, cap=0.2))
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT_S) -> None:
-    """Poll ``condition`` until it holds (the connector's effects arrive with its polls)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.02)
+until = partial(waiting.until, timeout=TIMEOUT_S)
 
 
 def latest(reader: Reader, key: str) -> tuple[float, int, int]:

@@ -15,6 +15,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from waiting import until as _until
 
 from hazwatch.connectors.base import ConnectError, Health
 from hazwatch.connectors.conformance import Reader, RecordingLink
@@ -27,14 +28,6 @@ TIMEOUT = 20.0
 
 async def _online(connector: MqttConnector) -> None:
     await asyncio.wait_for(connector.health.wait_for(Health.ONLINE), TIMEOUT)
-
-
-async def _until(condition: Any, what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 def _values(reader: Reader) -> list[float]:

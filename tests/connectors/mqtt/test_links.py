@@ -4,11 +4,11 @@ the connector reporting changes of health (only changes) through its link."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import orjson
 import pytest
+from waiting import until as _until
 
 from hazwatch.connectors.base import Health
 from hazwatch.connectors.conformance import Reader, RecordingLink
@@ -234,14 +234,6 @@ def test_lost_must_be_a_boolean() -> None:
 
 
 # the connector against a broker --------------------------------------------------------
-
-
-async def _until(condition: Any, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 async def test_the_connector_reports_each_change_of_a_links_health_once(

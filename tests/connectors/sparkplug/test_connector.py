@@ -9,10 +9,12 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+import waiting
 from paho.mqtt.client import MQTTMessage
 
 from hazwatch.connectors.base import AuthError, Health
@@ -25,13 +27,7 @@ TIMEOUT = 10.0
 MakeConnector = Callable[..., SparkplugConnector]
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    """Poll ``condition`` (state another thread changes) until true or ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.02)
+until = partial(waiting.until, timeout=TIMEOUT)
 
 
 @pytest.fixture

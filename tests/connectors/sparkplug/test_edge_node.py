@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+import waiting
 
 from hazwatch.connectors.base import Health, Link
 from hazwatch.connectors.conformance import Reader, RecordingLink
@@ -19,13 +22,7 @@ TIMEOUT = 10.0
 MakeConnector = Callable[..., SparkplugConnector]
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    """Poll ``condition`` (state another thread changes) until true or ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.02)
+until = partial(waiting.until, timeout=TIMEOUT)
 
 
 async def online(connector: SparkplugConnector) -> None:

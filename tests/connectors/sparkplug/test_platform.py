@@ -6,7 +6,7 @@ reading."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt import publish
+from waiting import eventually
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import hash_password
@@ -29,16 +30,6 @@ from hazwatch.storage.user_repository import UserRepository
 PASSWORD = "correct-horse-1"
 DEVICE = "lpg.main.sphere-farm.gw-1-tk-201"  # group plant1 → installation, node-device → equipment
 NODE = "lpg.main.sphere-farm.gw-1"
-
-
-def eventually(check: Callable[[], Any], what: str | Callable[[], str], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            said = what() if callable(what) else what
-            raise AssertionError(f"not within {timeout} s: {said}")
-        time.sleep(0.05)
-    return result
 
 
 class Platform:
