@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
+from ports import free_port
 from pydantic import Field
 
 if TYPE_CHECKING:
@@ -78,12 +79,6 @@ def db(database_url: str) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 MOSQUITTO = "/usr/sbin/mosquitto"

@@ -34,6 +34,7 @@ import waiting
 from asyncua import Server, ua
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from ports import free_port
 
 from hazwatch.api.app import create_app
 from hazwatch.connectors.base import Connector, Health, HealthState
@@ -177,7 +178,7 @@ class OpcUaDevice:
     port and the address space."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.endpoint = f"opc.tcp://127.0.0.1:{self.port}/chain/"
         self.server = Server()
         self.running = False
@@ -242,14 +243,6 @@ class OpcUaDevice:
                     ua.DataValue(ua.Variant(value, ua.VariantType.Double), SourceTimestamp=now)
                 )
             await asyncio.sleep(WRITE_EVERY_S)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # the gateway ---------------------------------------------------------------------------

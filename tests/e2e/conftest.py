@@ -8,7 +8,6 @@ incidents happen within seconds.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from ports import free_port
 
 SPEED = os.environ.get("HAZWATCH_E2E_SPEED", "120")
 PASSWORD = "demo-password-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -83,7 +76,7 @@ class DemoServer:
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("demo")
     log = data / "demo.log"
     with log.open("wb") as out:

@@ -22,7 +22,6 @@ Address space (namespace ``urn:hazwatch:test``, string node ids)::
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from asyncua import Server, ua
+from ports import free_port
 
 from hazwatch.connectors.base import Backoff, Link
 from hazwatch.connectors.opcua import OpcUaConfig, OpcUaConnector
@@ -37,12 +37,6 @@ from hazwatch.connectors.opcua import OpcUaConfig, OpcUaConnector
 NAMESPACE = "urn:hazwatch:test"
 DEVICE = "lpg.main.sphere-farm.tk-201"
 LAB = ("status", "stamps", "deadband", "restart", "missing-ok", "bool-flag")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class OpcServer:
