@@ -26,8 +26,8 @@ DEFAULT_PRIORITY = Priority.MEDIUM
 _SIGNAL_KINDS = (ConditionKind.OFFLINE, ConditionKind.FROZEN, ConditionKind.BAD_QUALITY)
 
 
-# Limits come first in ConditionKind, so a kind's column is the same in the limit columns
-# (HH, H, L, LL) and in ``priority_code`` (every kind).
+# Limits come first, so a kind's column is the same in the limit columns (HH, H, L, LL) and
+# in ``priority_code`` (every kind the table evaluates; link kinds are not among them).
 _KIND_COLUMN = {kind: i for i, kind in enumerate((*LIMIT_KINDS, *_SIGNAL_KINDS))}
 # Link conditions are judged from reported health; a lost device outranks a degraded link.
 LINK_PRIORITY = {ConditionKind.DEVICE_OFFLINE: Priority.HIGH, ConditionKind.DEGRADED: Priority.LOW}
