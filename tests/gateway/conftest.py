@@ -42,6 +42,7 @@ from hazwatch.domain.batch import Batch
 from hazwatch.gateway.config import GatewayConfig
 from hazwatch.gateway.encode import decode_columns
 from hazwatch.gateway.upstream import Delivery
+from hazwatch.storage.readings.blocks import Readings, from_blocks, from_log
 
 ENTERPRISE = "gw"
 KEYS = ("gw.site.unit.pump-1.count", "gw.site.unit.pump-2.count")
@@ -397,13 +398,25 @@ class PlatformServer:
         conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
         try:
             ids = dict(conn.execute("SELECT id, key FROM tags").fetchall())
-            rows = [
-                row
-                for table in ("readings", "readings_recent")
-                for row in conn.execute(f"SELECT tag_id, ts, value FROM {table}")
-            ]
+            readings = Readings.concat(
+                [
+                    from_log(
+                        conn.execute(
+                            "SELECT received, tag, ts, value, quality FROM reading_log"
+                        ).fetchall()
+                    ),
+                    from_blocks(
+                        conn.execute(
+                            "SELECT tag_id, ts, value, quality, received FROM reading_blocks"
+                        ).fetchall()
+                    ),
+                ]
+            )
         finally:
             conn.close()
+        rows = zip(
+            readings.tag.tolist(), readings.ts.tolist(), readings.value.tolist(), strict=True
+        )
         return {(ids[t], ts, v) for t, ts, v in rows if ids.get(t) in keys}
 
 

@@ -12,7 +12,7 @@ from hazwatch.storage.database import Database
 from hazwatch.storage.schema import metadata
 
 # Tables of the reading store have their own migrations and tests.
-FOREIGN_PREFIXES = ("readings", "rollup")
+FOREIGN_PREFIXES = ("reading", "rollup")
 
 
 def _ours(name: str | None, type_: str, _parent: Any) -> bool:

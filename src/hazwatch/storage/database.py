@@ -14,6 +14,7 @@ Nothing is opened at import time: the caller builds a ``Database`` and closes it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -82,11 +83,18 @@ class Database:
 
     def upgrade(self, revision: str = "heads") -> None:
         """Migrate the schema to ``revision`` (default: the newest), in one transaction."""
+        self._migrate(command.upgrade, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Migrate the schema back to ``revision``, in one transaction."""
+        self._migrate(command.downgrade, revision)
+
+    def _migrate(self, step: Callable[[Config, str], None], revision: str) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self._engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            step(config, revision)
 
     def close(self) -> None:
         """Close every pooled connection. The object must not be used afterwards."""

@@ -21,8 +21,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def store(engine: Engine) -> Iterator[ReadingStore]:
-    """A store that moves readings out of ``readings_recent`` every few hundred readings,
-    so that every test also reads and screens across both raw tables."""
-    store = open_reading_store(engine, move_rows=300)
+    """A store that compacts its log every few hundred readings, so that every test also
+    reads and screens across log and blocks."""
+    store = open_reading_store(engine, compact_readings=300)
     yield store
     store.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 from sqlalchemy import Engine, text
 
 from hazwatch.domain.batch import Batch, Quality
 from hazwatch.domain.clock import DAY_MS, HOUR_MS
+from hazwatch.storage.readings.blocks import Readings, from_blocks, from_log, log_rows
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
 
 T0 = 1_790_000_000_000 // DAY_MS * DAY_MS  # a UTC midnight
@@ -31,19 +33,24 @@ def generated(
 
 
 def stored(engine: Engine) -> list[tuple[int, int, float | None, int, int]]:
-    """Every raw reading, wherever it waits."""
+    """Every raw reading, wherever it waits (log or blocks), in (tag, ts) order."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT tag_id, ts, value, quality, received FROM readings"
-                " UNION ALL SELECT tag_id, ts, value, quality, received FROM readings_recent"
-                " ORDER BY 1, 2"
-            )
+        logged = conn.execute(text("SELECT received, tag, ts, value, quality FROM reading_log"))
+        blocks = conn.execute(
+            text("SELECT tag_id, ts, value, quality, received FROM reading_blocks")
         )
-        return [
-            (r[0], r[1], None if r[2] is None or math.isnan(r[2]) else r[2], r[3], r[4])
-            for r in rows
-        ]
+        readings = Readings.concat(
+            [from_log([tuple(r) for r in logged]), from_blocks([tuple(r) for r in blocks])]
+        )
+    rows = zip(
+        readings.tag.tolist(),
+        readings.ts.tolist(),
+        readings.value.tolist(),
+        readings.quality.tolist(),
+        readings.received.tolist(),
+        strict=True,
+    )
+    return sorted((t, s, None if math.isnan(v) else v, q, r) for t, s, v, q, r in rows)
 
 
 def as_rows(batch: Batch) -> list[tuple[int, int, float | None, int, int]]:
@@ -134,31 +141,36 @@ def test_repeats_inside_a_batch_keep_the_first(store: ReadingStore, engine: Engi
     ]
 
 
-def test_readings_stored_by_another_writer_are_reported_as_duplicates(
+def test_readings_stored_by_another_writer_keep_their_first_value(
     store: ReadingStore, engine: Engine
 ) -> None:
     store.write(Batch.of(tag=[1, 2], ts=[T0, T0], value=[1.0, 2.0], received=T0))
-    # Newer than anything this store wrote, so it cannot know them without asking.
+    # Newer than anything this store wrote, so it takes them for new: one writer per
+    # database is the rule, and breaking it must still not make a reading appear twice.
+    other = Batch.of(tag=[1, 2], ts=[T0 + 5000, T0 + 7000], value=[10.0, 20.0], received=0)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO readings_recent (tag_id, ts, value, quality, received)"
-                " VALUES (1, :a, 10.0, 0, 0), (2, :b, 20.0, 0, 0)"
-            ),
-            {"a": T0 + 5000, "b": T0 + 7000},
-        )
+        for row in log_rows(other):
+            conn.execute(
+                text(
+                    "INSERT INTO reading_log (part, received, n, t0, t1, tag, ts, value, quality)"
+                    " VALUES (:part, :received, :n, :t0, :t1, :tag, :ts, :value, :quality)"
+                ),
+                asdict(row),
+            )
     batch = Batch.of(
         tag=[1, 1, 2, 2, 3],
         ts=[T0 + 5000, T0 + 6000, T0 + 7000, T0 + 8000, T0 + 5000],
         value=[-1.0, 11.0, -2.0, 21.0, 30.0],
         received=T0 + 9000,
     )
-    assert store.write(batch).tolist() == [True, False, True, False, False]
+    store.write(batch)
+    assert store.raw(1, T0, T0 + HOUR_MS, 10).value.tolist() == [1.0, 10.0, 11.0]
+    assert store.raw(2, T0, T0 + HOUR_MS, 10).value.tolist() == [2.0, 20.0, 21.0]
+    store.write(Batch.of(tag=[4] * 400, ts=T0 + np.arange(400), value=[0.0] * 400, received=T0))
     values = {(r[0], r[1]): r[2] for r in stored(engine)}
+    assert len(stored(engine)) == len(values) == 407
     assert values[(1, T0 + 5000)] == 10.0
     assert values[(2, T0 + 7000)] == 20.0
-    assert values[(1, T0 + 6000)] == 11.0
-    assert len(values) == 7
 
 
 def test_last_timestamps_are_the_newest_per_tag_also_after_reopening(
@@ -202,8 +214,8 @@ def test_retention_purges_exactly_the_readings_before_the_cut(
     assert not store.write(later).any()
 
 
-def test_readings_move_out_of_recent_and_stay_readable_and_unique(engine: Engine) -> None:
-    store = open_reading_store(engine, move_rows=1000)
+def test_compacted_readings_stay_readable_and_unique(engine: Engine) -> None:
+    store = open_reading_store(engine, compact_readings=1000)
     try:
         batch = generated(8, tags=40, count=6000)
         batch = batch.select(np.argsort(batch.ts))
@@ -212,12 +224,12 @@ def test_readings_move_out_of_recent_and_stay_readable_and_unique(engine: Engine
         later = generated(9, tags=40, count=200, start=T0 + HOUR_MS)
         store.write(later)
         with engine.connect() as conn:
-            moved = conn.execute(text("SELECT count(*) FROM readings")).scalar_one()
-            waiting = conn.execute(text("SELECT count(*) FROM readings_recent")).scalar_one()
-        assert moved > 0 and waiting > 0
+            packed = conn.execute(text("SELECT sum(n) FROM reading_blocks")).scalar_one()
+            waiting = conn.execute(text("SELECT sum(n) FROM reading_log")).scalar_one()
+        assert packed > 0 and waiting > 0
         everything = Batch.concat([batch, later])
-        assert moved + waiting == len(everything)
-        # Each reading once, in one of the two tables.
+        assert packed + waiting == len(everything)
+        # Each reading once, in the log or in a block.
         assert stored(engine) == sorted(as_rows(batch) + as_rows(later))
 
         tag = int(later.tag[0])
@@ -227,3 +239,36 @@ def test_readings_move_out_of_recent_and_stay_readable_and_unique(engine: Engine
         assert store.write(everything).all()
     finally:
         store.close()
+
+
+def test_blocks_hold_one_tag_and_one_day(engine: Engine) -> None:
+    store = open_reading_store(engine, compact_readings=1)
+    try:
+        batch = generated(10, tags=3, count=500, start=T0 - HOUR_MS, span=2 * HOUR_MS)
+        store.write(batch)
+        store.write(Batch.of(tag=[1], ts=[T0 + 3 * HOUR_MS], value=[0.0], received=T0))
+        with engine.connect() as conn:
+            spans = conn.execute(text("SELECT tag_id, t0, t1, n FROM reading_blocks")).all()
+        # Each write compacted: a block per tag and side of midnight, and one more.
+        assert len(spans) == 3 * 2 + 1
+        assert all(t0 // DAY_MS == t1 // DAY_MS for _, t0, t1, _ in spans)
+        assert sum(n for *_, n in spans) == len(batch) + 1
+    finally:
+        store.close()
+
+
+def test_a_second_writer_cannot_make_a_reading_appear_twice(engine: Engine) -> None:
+    first = open_reading_store(engine, compact_readings=1)
+    second = open_reading_store(engine, compact_readings=1)
+    try:
+        batch = generated(11, tags=5, count=300)
+        first.write(batch)
+        # The second store started before the first wrote: it takes all of it for new.
+        assert not second.write(batch).any()
+        assert stored(engine) == as_rows(batch)
+        tag = int(batch.tag[0])
+        got = first.raw(tag, T0, T0 + HOUR_MS, limit=10_000).ts
+        assert got.tolist() == np.sort(batch.ts[batch.tag == tag]).tolist()
+    finally:
+        second.close()
+        first.close()

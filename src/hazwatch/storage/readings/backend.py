@@ -1,33 +1,37 @@
-"""What each database dialect provides to the reading store: a handful of set operations.
+"""What each database dialect provides to the reading store: rows of packed readings in and
+out of its tables.
 
-``Recorder`` holds the logic that is the same on every database (duplicate screening, open
-minutes, recovery); a ``Backend`` only moves columns in and out of one dialect's tables,
-on one writer connection whose transaction the recorder drives (``begin`` … ``commit``).
-Reads (``raw``, ``rollups``, ``newest``) may run on other connections of the engine.
+``Recorder`` holds the logic that is the same on every database (duplicate screening,
+compaction, open minutes, recovery); a ``Backend`` only moves ``blocks`` rows in and out of
+one dialect's tables, on one writer connection whose transaction the recorder drives
+(``begin`` … ``commit``). ``read(…, writer=False)`` and ``rollups`` may run on other
+connections of the engine, from any thread.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from hazwatch.domain.batch import Batch, Mask, Stamps, TagIds
+from hazwatch.domain.batch import Stamps, TagIds
 from hazwatch.domain.clock import Millis
-from hazwatch.storage.readings.arrays import HistoryArrays
+from hazwatch.storage.readings.blocks import BlockRow, LogRow, Readings
 from hazwatch.storage.readings.rollup import MinuteRows
 
 
-class DuplicateReadingError(Exception):
-    """A plain insert met a stored reading of the same tag and timestamp; the transaction
-    is unusable and must be rolled back."""
+class DuplicateBlockError(Exception):
+    """A new block met a stored block of the same tag and last timestamp (the reading at
+    that timestamp is stored already); the transaction is unusable and must be rolled
+    back."""
 
 
 class Backend(Protocol):
     def newest(self) -> tuple[TagIds, Stamps]:
-        """Every tag with raw readings and the timestamp of its newest one."""
+        """Every tag with readings and the timestamp of its newest one."""
         ...
 
-    def prepare(self, ts: Stamps) -> None:
-        """Make storage ready, outside any transaction, for readings at ``ts``."""
+    def pending(self) -> dict[int, int]:
+        """Readings in ``reading_log`` per part."""
         ...
 
     def begin(self) -> None: ...
@@ -36,49 +40,45 @@ class Backend(Protocol):
 
     def rollback(self) -> None: ...
 
-    def insert(self, rows: Batch) -> None:
-        """Insert readings none of which is stored (into ``readings_recent``);
-        ``DuplicateReadingError`` otherwise."""
+    def append(self, rows: Sequence[LogRow]) -> None:
+        """Add rows to ``reading_log``."""
         ...
 
-    def insert_missing(self, rows: Batch) -> Mask:
-        """Insert the readings not stored yet; True where a reading was already stored."""
+    def log(self, part: int) -> tuple[int, Readings]:
+        """The newest log row id of ``part`` and the readings of its log rows (writer)."""
         ...
 
-    @property
-    def recent_parts(self) -> int:
-        """Into how many parts (sets of tags) ``readings_recent`` is moved, one at a time."""
+    def add_blocks(self, rows: Sequence[BlockRow]) -> None:
+        """Add rows to ``reading_blocks``; ``DuplicateBlockError`` if a key is taken."""
         ...
 
-    def recent_count(self) -> int:
-        """How many readings wait in ``readings_recent``."""
+    def drop_log(self, part: int, through: int) -> None:
+        """Delete the log rows of ``part`` with ids up to ``through``."""
         ...
 
-    def move_recent(self, part: int) -> int:
-        """Move part ``part`` (0 first) of ``readings_recent`` to ``readings``, sorted by
-        (tag, ts), in one transaction of its own; how many readings moved."""
+    def read(self, tag: TagIds, start: Stamps, end: Stamps, *, writer: bool = True) -> Readings:
+        """Readings of the given tags (distinct) that may lie in their ``[start, end)``:
+        every overlapping block and the log rows of their parts, unfiltered, possibly with
+        a reading twice (filter with ``Readings.within`` and ``unique``). Blocks come first
+        and log rows in the order they were written, so ``unique`` keeps the reading stored
+        first. The log is read before the blocks, so a compaction committed in between
+        repeats readings rather than hiding them. ``writer=False`` reads on a connection
+        of its own."""
         ...
 
     def merge_rollups(self, rows: MinuteRows) -> None:
         """Merge rows (distinct keys) into the stored rollups (see ``rollup``)."""
         ...
 
-    def aggregate(self, tag: TagIds, bucket: Stamps) -> MinuteRows:
-        """Rollups of these (tag, minute) keys computed from raw readings, possibly in
-        several parts per key (merge them with ``rollup.combine``); keys without a counted
-        reading are missing."""
-        ...
-
     def delete_rollups(self, tag: TagIds, bucket: Stamps) -> None:
         """Delete the stored rollups of these (tag, minute) keys."""
         ...
 
-    def raw(self, tag_id: int, start: Millis, end: Millis, limit: int) -> HistoryArrays: ...
-
     def rollups(self, tag_id: int, start: Millis, end: Millis) -> MinuteRows: ...
 
     def purge_raw(self, older_than: Millis) -> int:
-        """Delete raw readings before ``older_than``, committing as it goes."""
+        """Delete readings before ``older_than`` from blocks and log, committing as it goes
+        (rows partly before are rewritten without those readings); how many went."""
         ...
 
     def purge_rollups(self, older_than: Millis) -> int:

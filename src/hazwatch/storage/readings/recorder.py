@@ -2,18 +2,18 @@
 
 Writing a batch:
 
-1. Sort by (tag, ts): B-tree inserts in key order touch each page once, and the sort finds
-   repeats inside the batch (the first of equal readings is kept).
+1. Sort by (tag, ts): the sort finds repeats inside the batch (the first of equal readings
+   is kept) and groups readings by part.
 2. Screen for duplicates. Streaming data is newer than the newest stored reading of its tag
-   (kept in an array indexed by tag id), so it needs no lookup and goes in by a plain bulk
-   insert. Only readings at or before that newest timestamp (replays) are looked up. If the
-   plain insert still meets a stored reading (another writer), the whole batch is screened.
-3. Fold the written readings into the open minutes (``rollup.MinuteAccumulator``) and merge
-   the minutes that closed into ``rollups_1m``: raw rows and the rollups they complete are
-   committed in one transaction.
-4. New readings land in ``readings_recent`` (see ``schema``). Once it holds ``MOVE_ROWS``
-   readings, each following write also moves one part of it (a set of tags) to
-   ``readings``, so the cost of a round of moves is spread over several batches.
+   (kept in an array indexed by tag id), so it needs no lookup. Only readings at or before
+   that newest timestamp (replays) are looked up, in the blocks and log of their tags.
+3. Append the new readings to ``reading_log``, one row per part (see ``blocks``).
+4. Fold them into the open minutes (``rollup.MinuteAccumulator``) and merge the minutes
+   that closed into ``rollups_1m``: readings and the rollups they complete are committed in
+   one transaction.
+5. Once a part's log holds ``compact_readings`` readings, the write also compacts it: its
+   log rows become one block per tag and day, in a transaction of its own. One part per
+   write, so the cost is spread over writes.
 
 Crash safety: everything in the database is consistent at every commit; only the open
 minutes (at most one per tag: the minute of its newest reading) live in memory. Opening the
@@ -21,7 +21,9 @@ store rebuilds exactly those rows from raw readings, so a crash loses no rollup.
 rebuild runs after any failed write, since the memory state may then be ahead of the
 database.
 
-One store may write to a database at a time. Reads may come from any thread.
+One store may write to a database at a time; should a second writer slip in, readings
+stay unique per (tag, ts) where rows meet (compaction, reads), the first one kept. Reads
+may come from any thread.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import numpy as np
 from hazwatch.domain.batch import Batch, Mask, Stamps, TagIds
 from hazwatch.domain.clock import MINUTE_MS, Millis
 from hazwatch.storage.readings.arrays import HistoryArrays, RollupArrays
-from hazwatch.storage.readings.backend import Backend, DuplicateReadingError
+from hazwatch.storage.readings.backend import Backend, DuplicateBlockError
+from hazwatch.storage.readings.blocks import Readings, block_rows, log_rows, part_of
 from hazwatch.storage.readings.rollup import (
     NO_MINUTE,
     MinuteAccumulator,
@@ -48,7 +51,9 @@ from hazwatch.storage.readings.rollup import (
 )
 
 NO_READING: Millis = int(np.iinfo(np.int64).min)
-MOVE_ROWS = 1_000_000
+COMPACT_READINGS = 65_536
+"""Readings in one part's log that make the next write compact it: about 64 per tag of
+a full part (``blocks.PART_TAGS``), more where a part has fewer tags."""
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,7 @@ log = logging.getLogger(__name__)
 class Recorder:
     """A ``ReadingStore`` over one database ``Backend``."""
 
-    def __init__(self, backend: Backend, *, move_rows: int = MOVE_ROWS) -> None:
+    def __init__(self, backend: Backend, *, compact_readings: int = COMPACT_READINGS) -> None:
         self._backend = backend
         self._lock = threading.RLock()
         self._newest = np.empty(0, dtype=np.int64)
@@ -64,10 +69,9 @@ class Recorder:
         self._stream_minute: Millis = NO_MINUTE
         self._consistent = False
         self._closed = False
-        self._move_rows = move_rows
-        self._moving: int | None = None  # the next part of a round of moves
+        self._compact_readings = compact_readings
         self._recover()
-        self._recent = backend.recent_count()
+        self._pending = backend.pending()
 
     def __enter__(self) -> Self:
         return self
@@ -89,7 +93,7 @@ class Recorder:
             buckets = minute_of(newest)
             self._backend.begin()
             try:
-                rows = combine(self._backend.aggregate(tags, buckets))
+                rows = self._aggregate(tags, buckets)
                 self._backend.delete_rollups(tags, buckets)
                 if len(rows):
                     self._backend.merge_rollups(rows)
@@ -101,6 +105,20 @@ class Recorder:
         self._minutes.reset()
         self._stream_minute = int(minute_of(newest).max()) if len(newest) else NO_MINUTE
         self._consistent = True
+
+    def _aggregate(self, tags: TagIds, buckets: Stamps) -> MinuteRows:
+        """Rollups of the minutes ``buckets`` of ``tags`` (distinct, ascending), computed
+        from the stored readings."""
+        readings = (
+            self._backend.read(tags, buckets, buckets + MINUTE_MS)
+            .within(tags, buckets, buckets + MINUTE_MS)
+            .unique()
+        )
+        keep = counted(readings.value, readings.quality)
+        return combine(
+            MinuteRows.of_readings(readings.tag[keep], readings.ts[keep], readings.value[keep]),
+            presorted=True,
+        )
 
     def _abandon(self) -> None:
         """After a failed write: drop the transaction and rebuild state from the database
@@ -130,7 +148,6 @@ class Recorder:
             order = np.lexsort((batch.ts, batch.tag))
             rows = batch.select(order)
             self._reserve(int(rows.tag[-1]) + 1)
-            self._backend.prepare(rows.ts)
             self._consistent = False
             try:
                 duplicate = self._store(rows)
@@ -138,30 +155,62 @@ class Recorder:
                 self._abandon()
                 raise
             self._consistent = True
-            self._recent += int(np.count_nonzero(~duplicate))
-            self._move_step()
+            self._compact_step()
         mask = np.empty(n, dtype=np.bool_)
         mask[order] = duplicate
         return mask
 
-    def _move_step(self) -> None:
-        """Move the next tag range of ``readings_recent`` if a round of moves is due. A
-        failure leaves the readings where they are (both tables are read) until the next."""
-        if self._moving is None:
-            if self._recent < self._move_rows:
-                return
-            self._moving = 0
-        part = self._moving
+    def _compact_step(self) -> None:
+        """Compact the fullest part if it is due. A failure leaves the readings in the log
+        (which is read too) until the next write tries again."""
+        if not self._pending:
+            return
+        part, waiting = max(self._pending.items(), key=lambda item: item[1])
+        if waiting < self._compact_readings:
+            return
         try:
-            self._recent -= self._backend.move_recent(part)
+            self._pending[part] -= self._compact(part)
         except Exception:
-            log.exception("moving recent readings failed; the next write tries again")
+            log.exception("compacting part %d of the reading log failed", part)
             with contextlib.suppress(Exception):
                 self._backend.rollback()
             return
-        self._moving = part + 1 if part + 1 < self._backend.recent_parts else None
-        if self._moving is None:
-            self._recent = self._backend.recent_count()
+        if self._pending[part] <= 0:
+            del self._pending[part]
+
+    def _compact(self, part: int) -> int:
+        """Turn the log rows of ``part`` into blocks; how many readings they held."""
+        backend = self._backend
+        backend.begin()
+        try:
+            through, logged = backend.log(part)
+            backend.drop_log(part, through)
+            readings = logged.unique()
+            try:
+                backend.add_blocks(block_rows(readings))
+            except DuplicateBlockError:
+                # Another writer stored some of these readings: keep the stored ones.
+                backend.rollback()
+                backend.begin()
+                through, logged = backend.log(part)
+                backend.drop_log(part, through)
+                readings = logged.unique()
+                backend.add_blocks(block_rows(readings.select(~self._stored(readings))))
+            backend.commit()
+        except BaseException:
+            backend.rollback()
+            raise
+        return len(logged)
+
+    def _stored(self, readings: Readings) -> Mask:
+        """Which of ``readings`` (sorted by (tag, ts), unique) are stored."""
+        tag, ts = readings.tag, readings.ts
+        last = np.ones(len(tag), dtype=np.bool_)
+        np.not_equal(tag[1:], tag[:-1], out=last[:-1])
+        first = np.concatenate(([True], last[:-1]))
+        tags, start, end = tag[last], ts[first], ts[last] + 1
+        have = self._backend.read(tags, start, end).within(tags, start, end)
+        return _members(tag, ts, have)
 
     def _reserve(self, tag_count: int) -> None:
         have = len(self._newest)
@@ -175,28 +224,18 @@ class Recorder:
         n = len(rows)
         repeated = np.zeros(n, dtype=np.bool_)
         repeated[1:] = (rows.tag[1:] == rows.tag[:-1]) & (rows.ts[1:] == rows.ts[:-1])
-        candidate = ~repeated
-        replay = rows.ts <= self._newest[rows.tag]
-        stored = np.zeros(n, dtype=np.bool_)
+        duplicate = repeated.copy()
         backend.begin()
-        try:
-            check = candidate & replay
-            fresh = candidate & ~replay
-            if check.any():
-                stored[check] = backend.insert_missing(rows.select(check))
-            if fresh.any():
-                backend.insert(rows.select(fresh))
-        except DuplicateReadingError:
-            backend.rollback()
-            backend.begin()
-            stored[:] = False
-            stored[candidate] = backend.insert_missing(rows.select(candidate))
-        duplicate = repeated | stored
+        check = ~repeated & (rows.ts <= self._newest[rows.tag])
+        if check.any():
+            duplicate[check] = self._stored(Readings.of_batch(rows.select(check)))
         written = ~duplicate
+        new = rows.select(written) if not written.all() else rows
+        backend.append(log_rows(new))
 
-        keep = written & counted(rows.value, rows.quality)
+        keep = counted(new.value, new.quality)
         minutes = combine(
-            MinuteRows.of_readings(rows.tag[keep], rows.ts[keep], rows.value[keep]),
+            MinuteRows.of_readings(new.tag[keep], new.ts[keep], new.value[keep]),
             presorted=True,
         )
         closed = [self._minutes.absorb(minutes)]
@@ -210,7 +249,10 @@ class Recorder:
         if len(out):
             backend.merge_rollups(combine(out))
         backend.commit()
-        self._advance(rows.tag[written], rows.ts[written])
+        self._advance(new.tag, new.ts)
+        parts, counts = np.unique(part_of(new.tag), return_counts=True)
+        for part, count in zip(parts.tolist(), counts.tolist(), strict=True):
+            self._pending[part] = self._pending.get(part, 0) + count
         return duplicate
 
     def _advance(self, tag: TagIds, ts: Stamps) -> None:
@@ -233,7 +275,14 @@ class Recorder:
         """The first ``limit`` readings of ``tag_id`` with ``start <= ts < end``, ascending."""
         if limit <= 0 or start >= end:
             return HistoryArrays.empty()
-        return self._backend.raw(tag_id, start, end, limit)
+        tag = np.array([tag_id], dtype=np.int32)
+        first = np.array([start], dtype=np.int64)
+        stop = np.array([end], dtype=np.int64)
+        found = self._backend.read(tag, first, stop, writer=False).within(tag, first, stop)
+        readings = found.unique()
+        if len(readings) > limit:
+            readings = readings.select(np.arange(limit))
+        return HistoryArrays(ts=readings.ts, value=readings.value, quality=readings.quality)
 
     def rollups(self, tag_id: int, start: Millis, end: Millis) -> RollupArrays:
         """The one-minute rollups of ``tag_id`` whose minute overlaps ``[start, end)``,
@@ -287,3 +336,18 @@ class Recorder:
             finally:
                 self._closed = True
                 self._backend.close()
+
+
+def _members(tag: TagIds, ts: Stamps, have: Readings) -> Mask:
+    """Which of the readings (tag, ts), distinct, are among ``have``."""
+    n = len(tag)
+    all_tag = np.concatenate([tag, have.tag])
+    all_ts = np.concatenate([ts, have.ts])
+    stored = np.concatenate([np.zeros(n, dtype=np.int8), np.ones(len(have), dtype=np.int8)])
+    order = np.lexsort((stored, all_ts, all_tag))  # a query sorts just before its match
+    t, s, asked = all_tag[order], all_ts[order], order < n
+    matched = np.zeros(len(order), dtype=np.bool_)
+    matched[:-1] = (t[1:] == t[:-1]) & (s[1:] == s[:-1]) & ~asked[1:]
+    found = np.zeros(n, dtype=np.bool_)
+    found[order[asked]] = matched[asked]
+    return found

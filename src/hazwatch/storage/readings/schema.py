@@ -1,52 +1,51 @@
-"""Tables of the reading store, per dialect; migration ``0002_readings`` creates the same.
+"""Tables of the reading store, per dialect; migrations ``0002_readings`` and
+``0003_packed_readings`` create the same.
 
-* ``readings``: raw readings, primary key ``(tag_id, ts)``.
-* ``readings_recent``: the same columns and key. New readings land here and move to
-  ``readings`` in bulk, one part of the tags at a time. Once each of many tags has B-tree
-  pages of its own, a batch with one reading per tag dirties one page per reading and every
-  commit writes them all: at 100,000 tags, direct inserts fall to a fraction of the rate of a
-  small table. A move writes each tag's pages once for all readings gathered since the last
-  one. A reading is in exactly one of the two tables.
+* ``reading_log``: the new readings of each write, one row per part of the tag ids it
+  touches, as column blobs (see ``blocks``). Appending costs a row per part, not per
+  reading. Keyed by an increasing ``id``; ``part`` is indexed so that one part's rows can be
+  read and compacted alone.
+* ``reading_blocks``: readings of one tag and one UTC day per row, as column blobs, keyed by
+  ``(tag_id, t1)``; compaction moves a part's log rows here. ``t1`` is also indexed on its
+  own, for retention.
 * ``rollups_1m``: one-minute rollups, primary key ``(tag_id, bucket)``.
 
-They are plain DDL rather than SQLAlchemy ``MetaData`` because each dialect gets its own
-physical layout:
-
-* SQLite: ``WITHOUT ROWID`` tables, so rows are stored in the primary key's B-tree (a tag's
-  readings sit together, and no second index is maintained).
-* PostgreSQL: ``readings`` is partitioned by range of ``ts``, one partition per UTC day,
-  created when a batch first needs it (``readings_dYYYYMMDD``) and dropped whole by
-  retention. The parent has no partitions of its own until then. ``readings_recent`` is
-  partitioned by hash of ``tag_id``: a part moves by ``INSERT … SELECT`` then ``TRUNCATE``,
-  which leaves no dead rows behind, unlike ``DELETE``.
-
-``value`` may be NULL on SQLite, which stores a NaN as NULL; both are read back as NaN.
+A reading is in the log or in a block, not both, except for the moment of a compaction
+seen by a reader (see ``Backend.read``). Plain DDL rather than SQLAlchemy ``MetaData``
+because each dialect gets its own types (SQLite ``BLOB`` and ``WITHOUT ROWID`` rollups,
+PostgreSQL ``bytea`` and an identity column).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
-RECENT_PARTS = 8
-"""PostgreSQL: hash partitions of ``readings_recent`` by tag; one moves at a time."""
-
 SQLITE_TABLES = (
-    """CREATE TABLE IF NOT EXISTS readings (
-    tag_id INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    value REAL,
-    quality INTEGER NOT NULL,
+    """CREATE TABLE IF NOT EXISTS reading_log (
+    id INTEGER PRIMARY KEY,
+    part INTEGER NOT NULL,
     received INTEGER NOT NULL,
-    PRIMARY KEY (tag_id, ts)
-) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS readings_recent (
+    n INTEGER NOT NULL,
+    t0 INTEGER NOT NULL,
+    t1 INTEGER NOT NULL,
+    tag BLOB NOT NULL,
+    ts BLOB NOT NULL,
+    value BLOB NOT NULL,
+    quality BLOB NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS reading_log_part ON reading_log (part, id)",
+    """CREATE TABLE IF NOT EXISTS reading_blocks (
     tag_id INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    value REAL,
-    quality INTEGER NOT NULL,
-    received INTEGER NOT NULL,
-    PRIMARY KEY (tag_id, ts)
-) WITHOUT ROWID""",
+    t1 INTEGER NOT NULL,
+    t0 INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    ts BLOB NOT NULL,
+    value BLOB NOT NULL,
+    quality BLOB NOT NULL,
+    received BLOB NOT NULL,
+    PRIMARY KEY (tag_id, t1)
+)""",
+    "CREATE INDEX IF NOT EXISTS reading_blocks_t1 ON reading_blocks (t1)",
     """CREATE TABLE IF NOT EXISTS rollups_1m (
     tag_id INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
@@ -61,27 +60,32 @@ SQLITE_TABLES = (
 )
 
 POSTGRESQL_TABLES = (
-    """CREATE TABLE IF NOT EXISTS readings (
-    tag_id integer NOT NULL,
-    ts bigint NOT NULL,
-    value double precision,
-    quality smallint NOT NULL,
+    """CREATE TABLE IF NOT EXISTS reading_log (
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    part integer NOT NULL,
     received bigint NOT NULL,
-    CONSTRAINT readings_pkey PRIMARY KEY (tag_id, ts)
-) PARTITION BY RANGE (ts)""",
-    """CREATE TABLE IF NOT EXISTS readings_recent (
+    n integer NOT NULL,
+    t0 bigint NOT NULL,
+    t1 bigint NOT NULL,
+    tag bytea NOT NULL,
+    ts bytea NOT NULL,
+    value bytea NOT NULL,
+    quality bytea NOT NULL,
+    CONSTRAINT reading_log_pkey PRIMARY KEY (id)
+)""",
+    "CREATE INDEX IF NOT EXISTS reading_log_part ON reading_log (part, id)",
+    """CREATE TABLE IF NOT EXISTS reading_blocks (
     tag_id integer NOT NULL,
-    ts bigint NOT NULL,
-    value double precision,
-    quality smallint NOT NULL,
-    received bigint NOT NULL,
-    CONSTRAINT readings_recent_pkey PRIMARY KEY (tag_id, ts)
-) PARTITION BY HASH (tag_id)""",
-    *(
-        f"""CREATE TABLE IF NOT EXISTS readings_recent_p{part} PARTITION OF readings_recent
-    FOR VALUES WITH (MODULUS {RECENT_PARTS}, REMAINDER {part})"""
-        for part in range(RECENT_PARTS)
-    ),
+    t1 bigint NOT NULL,
+    t0 bigint NOT NULL,
+    n integer NOT NULL,
+    ts bytea NOT NULL,
+    value bytea NOT NULL,
+    quality bytea NOT NULL,
+    received bytea NOT NULL,
+    CONSTRAINT reading_blocks_pkey PRIMARY KEY (tag_id, t1)
+)""",
+    "CREATE INDEX IF NOT EXISTS reading_blocks_t1 ON reading_blocks (t1)",
     """CREATE TABLE IF NOT EXISTS rollups_1m (
     tag_id integer NOT NULL,
     bucket bigint NOT NULL,
@@ -96,11 +100,11 @@ POSTGRESQL_TABLES = (
 )
 
 TABLES = {"sqlite": SQLITE_TABLES, "postgresql": POSTGRESQL_TABLES}
-NAMES = ("readings", "readings_recent", "rollups_1m")
+NAMES = ("reading_log", "reading_blocks", "rollups_1m")
 
 
 def create_tables(engine: Engine) -> None:
-    """Create the reading store's tables if missing (what migration ``0002_readings`` does)."""
+    """Create the reading store's tables if missing (what the migrations do)."""
     statements = TABLES.get(engine.dialect.name)
     if statements is None:
         raise ValueError(f"no reading tables for the {engine.dialect.name} dialect")

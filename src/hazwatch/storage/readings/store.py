@@ -1,10 +1,10 @@
 """The reading store: raw readings and their one-minute rollups, on SQLite or PostgreSQL.
 
-Tables (created by migration ``0002_readings`` or ``schema.create_tables``):
+Tables (created by the migrations or ``schema.create_tables``):
 
-* ``readings (tag_id, ts, value, quality, received)``, primary key ``(tag_id, ts)``: one row
-  per reading, times in epoch ms. A replay changes nothing: the key makes writes idempotent.
-  New readings wait in ``readings_recent`` (same columns) and move here in bulk.
+* ``reading_log`` and ``reading_blocks``: readings packed as column blobs (``blocks``), one
+  log row per write and part of the tag ids, compacted into one block per tag and day.
+  Readings are unique per (tag, ts), times in epoch ms: a replay changes nothing.
 * ``rollups_1m (tag_id, bucket, min, max, sum, count, last, last_ts)``, primary key
   ``(tag_id, bucket)``: one row per tag and minute (see ``rollup``).
 
@@ -23,7 +23,7 @@ from hazwatch.domain.clock import Millis
 from hazwatch.storage.readings.arrays import HistoryArrays, RollupArrays
 from hazwatch.storage.readings.backend import Backend
 from hazwatch.storage.readings.postgres import PostgresBackend
-from hazwatch.storage.readings.recorder import MOVE_ROWS, Recorder
+from hazwatch.storage.readings.recorder import COMPACT_READINGS, Recorder
 from hazwatch.storage.readings.sqlite import SqliteBackend
 
 
@@ -63,13 +63,12 @@ class ReadingStore(Protocol):
         ...
 
 
-def open_reading_store(engine: Engine, *, move_rows: int = MOVE_ROWS) -> ReadingStore:
+def open_reading_store(engine: Engine, *, compact_readings: int = COMPACT_READINGS) -> ReadingStore:
     """The store for ``engine``'s database (SQLite file or PostgreSQL), tables already
     created. Opening rebuilds the newest minute of every tag from raw readings, so a crash
     loses no rollup; only one store may write to a database at a time.
 
-    ``move_rows``: readings in ``readings_recent`` that start a round of moves to
-    ``readings`` (one part of the tags per write).
+    ``compact_readings``: readings in one part's log that make the next write compact it.
     """
     dialect = engine.dialect.name
     backend: Backend
@@ -79,4 +78,4 @@ def open_reading_store(engine: Engine, *, move_rows: int = MOVE_ROWS) -> Reading
         backend = PostgresBackend(engine)
     else:
         raise ValueError(f"no reading store for the {dialect} dialect")
-    return Recorder(backend, move_rows=move_rows)
+    return Recorder(backend, compact_readings=compact_readings)
