@@ -48,6 +48,28 @@ def need_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+BENCHMARK_DATA = Path(
+    os.environ.get(
+        "HAZWATCH_BENCHMARK_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+)
+
+
+@pytest.fixture(scope="session")
+def benchmark_data() -> Path:
+    """The public benchmark data (TEP, NAB, SKAB), read in place, never copied.
+
+    ``HAZWATCH_BENCHMARK_DATA`` names the folder (default: ``shared/data`` beside the
+    checkout). Tests that need it skip with a reason where it is absent, and fail in CI.
+    """
+    if BENCHMARK_DATA.is_dir():
+        return BENCHMARK_DATA
+    message = f"benchmark data not found at {BENCHMARK_DATA} (set HAZWATCH_BENCHMARK_DATA)"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (HAZWATCH_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
 def _pg_plain_url() -> str:
     return PG_URL.replace("+psycopg", "")
 

@@ -14,10 +14,12 @@ LAYERS: dict[str, int] = {
     "domain": 0,
     "detect": 1,
     "alarms": 1,
+    "warn": 1,
     "ingest": 1,
     "storage": 2,
     "connectors": 2,
     "plant": 2,
+    "datasets": 2,
     "auth": 2,
     "settings": 2,
     "runtime": 3,
@@ -27,7 +29,7 @@ LAYERS: dict[str, int] = {
     "demo": 4,
     "__main__": 6,
 }
-PURE = ("domain", "detect", "alarms", "ingest")
+PURE = ("domain", "detect", "alarms", "ingest", "warn")
 CLOCK_READS = {
     ("datetime", "now"),
     ("datetime", "utcnow"),

@@ -15,6 +15,7 @@ import uvicorn
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import WeakPasswordError, hash_password
+from hazwatch.cli.warn import warn_app
 from hazwatch.connectors.base import ConnectorError
 from hazwatch.connectors.config_file import (
     ConnectorConfigError,
@@ -50,6 +51,7 @@ app.add_typer(plant_app, name="plant")
 app.add_typer(user_app, name="user")
 app.add_typer(connector_app, name="connector")
 app.add_typer(broker_app, name="broker")
+app.add_typer(warn_app, name="warn")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="settings file (YAML)", exists=True)

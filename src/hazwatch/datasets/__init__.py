@@ -1,0 +1,1 @@
+"""Public benchmark data sets (TEP, NAB, SKAB): readers and evaluation protocols."""

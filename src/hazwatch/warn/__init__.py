@@ -1,0 +1,1 @@
+"""Early warning: detectors that say a process is becoming abnormal (pure logic)."""
