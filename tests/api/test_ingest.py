@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hazwatch.domain.clock import iso
+
 Api = Any
 T0 = 1_800_000_000_000  # the API fixture's clock starts here
 
@@ -123,3 +125,13 @@ def test_a_device_key_sends_csv_only_for_its_own_scope(api: Api) -> None:
     assert wrong.status_code == 401
     viewer = api.post("viewer-a", "/ingest", json={"readings": []})
     assert viewer.status_code == 403
+
+
+def test_a_server_timestamp_is_stored_and_shown_with_raw_history(api: Api) -> None:
+    level = "ea.s.i.tank.level"
+    stamped = {**_reading(level, T0 - 2000, 50.0), "server_ts": T0 - 1500}
+    body = {"readings": [stamped, _reading(level, T0 - 1000, 51.0)]}
+    assert api.post("admin", "/ingest", json=body).json()["accepted"] == 2
+    tag = api.tag_id(level)
+    history = api.get("admin", f"/tags/{tag}/history", params={"mode": "raw"}).json()
+    assert [p["server_ts"] for p in history["points"]] == [iso(T0 - 1500), None]

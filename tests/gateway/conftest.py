@@ -402,12 +402,13 @@ class PlatformServer:
                 [
                     from_log(
                         conn.execute(
-                            "SELECT received, tag, ts, value, quality FROM reading_log"
+                            "SELECT received, tag, ts, value, quality, server FROM reading_log"
                         ).fetchall()
                     ),
                     from_blocks(
                         conn.execute(
-                            "SELECT tag_id, ts, value, quality, received FROM reading_blocks"
+                            "SELECT tag_id, ts, value, quality, received, server"
+                            " FROM reading_blocks"
                         ).fetchall()
                     ),
                 ]

@@ -143,3 +143,27 @@ def test_the_gateway_numbers_its_own_enterprise_keys_only() -> None:
     assert keys.resolve("lpg.main.farm.TK.level") is None, "upper case"
     assert keys.key_of(1) == "lpg.main.farm.tk-2.level"
     assert keys.table().tolist() == ["lpg.main.farm.tk-1.level", "lpg.main.farm.tk-2.level"]
+
+
+def test_server_timestamps_reach_the_platform_by_mqtt_and_by_http() -> None:
+    keys = _keys("lpg.main.farm.tk-1.level", "lpg.main.farm.tk-2.level")
+    batch = Batch.of(
+        tag=[0, 1], ts=[NOW, NOW], value=[1.0, 2.0], received=NOW, server_ts=[NOW + 7, 0]
+    )
+    (message,) = encode_batch(batch, keys.table(), limit=10).messages
+    columns = decode_columns(message.body)
+    assert columns.server_ts is not None and columns.server_ts.tolist() == [NOW + 7, 0]
+    intake = Intake(
+        resolve=lambda k: TagRef(id=keys.resolve(k) or 0, scope_path="/1/"),
+        allowed=lambda path: True,
+        source="http",
+        sender_path="/1/",
+        now=NOW,
+        limit=100,
+    )
+    decoded = decode_json(rows_body(message.body), intake)
+    assert decoded.batch.server_ts is not None
+    assert decoded.batch.server_ts.tolist() == [NOW + 7, 0]
+    plain = Batch.of(tag=[0], ts=[NOW], value=[1.0], received=NOW)
+    (message,) = encode_batch(plain, keys.table(), limit=10).messages
+    assert b"server_ts" not in message.body

@@ -141,6 +141,9 @@ class PointOut(BaseModel):
     min: float | None = None
     max: float | None = None
     count: int | None = None
+    server_ts: str | None = Field(
+        default=None, description="raw points: when the OPC UA server stamped the reading"
+    )
 
 
 class HistoryOut(BaseModel):

@@ -8,6 +8,9 @@ Columns:
     ts       int64  source timestamp, epoch milliseconds UTC
     value    float64  engineering value in the tag's unit
     quality  uint8  ``Quality`` code
+    server_ts  int64, optional  when a server between device and platform (an OPC UA
+             server) stamped the reading, epoch ms; ``NO_STAMP`` where it did not. None
+             for sources that have no such server.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ class Quality(IntEnum):
     BAD = 2
 
 
+NO_STAMP: Millis = 0
+"""A missing ``server_ts`` (the epoch itself is never a reading's time)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Batch:
     """Readings from one source, received together at ``received``."""
@@ -44,10 +51,13 @@ class Batch:
     value: Values
     quality: Qualities
     received: Millis
+    server_ts: Stamps | None = None
 
     def __post_init__(self) -> None:
         n = len(self.tag)
         if not (len(self.ts) == len(self.value) == len(self.quality) == n):
+            raise ValueError("batch columns differ in length")
+        if self.server_ts is not None and len(self.server_ts) != n:
             raise ValueError("batch columns differ in length")
 
     def __len__(self) -> int:
@@ -62,6 +72,7 @@ class Batch:
         value: npt.ArrayLike,
         quality: npt.ArrayLike | None = None,
         received: Millis,
+        server_ts: npt.ArrayLike | None = None,
     ) -> Batch:
         """Build a batch from array-likes, converting to the column dtypes."""
         tags = np.asarray(tag, dtype=np.int32)
@@ -76,6 +87,7 @@ class Batch:
             value=np.asarray(value, dtype=np.float64),
             quality=qualities,
             received=received,
+            server_ts=None if server_ts is None else np.asarray(server_ts, dtype=np.int64),
         )
 
     @classmethod
@@ -90,6 +102,7 @@ class Batch:
             value=self.value[mask_or_index],
             quality=self.quality[mask_or_index],
             received=self.received,
+            server_ts=None if self.server_ts is None else self.server_ts[mask_or_index],
         )
 
     @staticmethod
@@ -103,4 +116,13 @@ class Batch:
             value=np.concatenate([b.value for b in batches]),
             quality=np.concatenate([b.quality for b in batches]),
             received=max(b.received for b in batches),
+            server_ts=None
+            if all(b.server_ts is None for b in batches)
+            else np.concatenate([b.servers() for b in batches]),
         )
+
+    def servers(self) -> Stamps:
+        """The ``server_ts`` column, ``NO_STAMP`` throughout where the batch has none."""
+        if self.server_ts is None:
+            return np.full(len(self.tag), NO_STAMP, dtype=np.int64)
+        return self.server_ts

@@ -5,7 +5,8 @@ A message is the MQTT JSON "column form" with tag keys, at most ``limit`` readin
     {"tag": ["lpg.main.sphere-farm.tk-201.level", ...], "ts": [1800000000000, ...],
      "value": [61.2, ...], "quality": [0, ...]}
 
-``ts`` is one number when all readings share it; ``quality`` is left out when all are good.
+``ts`` is one number when all readings share it; ``quality`` is left out when all are good;
+``server_ts`` (OPC UA server timestamps, 0 for none) only when some reading has one.
 A value that is not finite is written as ``null`` (the platform refuses it as a dead
 letter). The same bytes are queued whatever the upstream; the HTTP upstream turns them
 into the rows form of ``POST /api/v1/ingest`` with ``rows_body`` when it sends them.
@@ -19,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from hazwatch.domain.batch import Batch, Quality
+from hazwatch.domain.batch import NO_STAMP, Batch, Quality
 from hazwatch.domain.clock import Millis
 
 
@@ -46,6 +47,7 @@ class Columns:
     ts: npt.NDArray[np.int64]
     value: npt.NDArray[np.float64]
     quality: npt.NDArray[np.uint8]
+    server_ts: npt.NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return len(self.tag)
@@ -59,12 +61,14 @@ def encode_batch(batch: Batch, keys: npt.NDArray[np.object_], limit: int) -> Enc
     unknown = int(len(batch) - np.count_nonzero(known))
     if unknown:
         batch = batch.select(known)
+    server = batch.servers()
     messages = tuple(
         _message(
             keys[batch.tag[start : start + limit]],
             batch.ts[start : start + limit],
             batch.value[start : start + limit],
             batch.quality[start : start + limit],
+            server[start : start + limit],
         )
         for start in range(0, len(batch), limit)
     )
@@ -78,6 +82,7 @@ def report_message(key: str, ts: Millis, value: float) -> Message:
         np.array([ts], dtype=np.int64),
         np.array([value], dtype=np.float64),
         np.zeros(1, dtype=np.uint8),
+        np.zeros(1, dtype=np.int64),
     )
 
 
@@ -86,6 +91,7 @@ def _message(
     ts: npt.NDArray[np.int64],
     value: npt.NDArray[np.float64],
     quality: npt.NDArray[np.uint8],
+    server: npt.NDArray[np.int64],
 ) -> Message:
     doc: dict[str, object] = {
         "tag": tags.tolist(),
@@ -94,6 +100,8 @@ def _message(
     }
     if np.any(quality != Quality.GOOD):
         doc["quality"] = np.ascontiguousarray(quality)
+    if np.any(server != NO_STAMP):
+        doc["server_ts"] = np.ascontiguousarray(server)
     return Message(body=orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY), readings=len(tags))
 
 
@@ -121,7 +129,14 @@ def decode_columns(body: bytes) -> Columns:
         if raw_quality is None
         else _column(raw_quality, n, "quality").astype(np.uint8)
     )
-    return Columns(tag=[str(t) for t in tags], ts=ts.astype(np.int64), value=value, quality=quality)
+    raw_server = doc.get("server_ts")
+    return Columns(
+        tag=[str(t) for t in tags],
+        ts=ts.astype(np.int64),
+        value=value,
+        quality=quality,
+        server_ts=None if raw_server is None else _column(raw_server, n, "server_ts"),
+    )
 
 
 def _column(raw: object, n: int, name: str) -> npt.NDArray[np.int64]:
@@ -134,10 +149,14 @@ def rows_body(body: bytes) -> bytes:
     """A column-form message as the body of ``POST /api/v1/ingest`` (rows form)."""
     columns = decode_columns(body)
     values: list[float | None] = [v if np.isfinite(v) else None for v in columns.value.tolist()]
-    readings = [
+    readings: list[dict[str, object]] = [
         {"tag": t, "ts": s, "value": v, "quality": q}
         for t, s, v, q in zip(
             columns.tag, columns.ts.tolist(), values, columns.quality.tolist(), strict=True
         )
     ]
+    if columns.server_ts is not None:
+        for reading, server in zip(readings, columns.server_ts.tolist(), strict=True):
+            if server != NO_STAMP:
+                reading["server_ts"] = server
     return orjson.dumps({"readings": readings})

@@ -332,3 +332,20 @@ def test_numbers_at_the_edges_of_json() -> None:
     assert decoded.batch.value.tolist() == [18446744073709551615.0, -1e308, 5.0]
     assert decoded.batch.ts.tolist() == [TS, 0, MAX_TS]
     assert decoded.refused == ()
+
+
+def test_server_timestamps_travel_in_every_form_and_a_bad_one_is_refused() -> None:
+    decoded = _decode(
+        {"tag": [LEVEL, PRESSURE], "ts": TS, "value": [1.0, 2.0], "server_ts": [TS + 5, 0]},
+        {"tag": LEVEL, "ts": TS + 1, "value": 3.0, "server_ts": TS + 6},
+        {"readings": [{"tag": PRESSURE, "ts": TS + 2, "value": 4.0, "server_ts": "bad"}]},
+        {"tag": [LEVEL], "ts": TS + 3, "value": [5.0], "server_ts": [-1]},
+    )
+    assert decoded.batch.server_ts is not None
+    assert decoded.batch.server_ts.tolist() == [TS + 5, 0, TS + 6]
+    assert _reasons(decoded) == [RejectReason.MALFORMED, RejectReason.MALFORMED]
+    assert "server_ts" in decoded.refused[0].detail and "server_ts" in decoded.refused[1].detail
+
+
+def test_without_server_timestamps_a_batch_has_none() -> None:
+    assert _decode({"tag": [LEVEL], "ts": TS, "value": [1.0]}).batch.server_ts is None

@@ -117,6 +117,15 @@ async def test_source_and_server_timestamps(
     assert 59_000 <= connector.max_skew_ms <= 61_000 + int(TIMEOUT * 1000)
     qualities = {v: q for _, v, q in readings(reader, key)}
     assert qualities[8.25] == Quality.GOOD, "a server timestamp is a timestamp: still GOOD"
+    servers = {
+        float(v): int(s)
+        for batch in reader.batches
+        if batch.server_ts is not None
+        for v, s in zip(batch.value, batch.server_ts, strict=True)
+    }
+    skew = servers[7.25] - stamps[7.25]
+    assert 59_000 <= skew <= 61_000 + int(TIMEOUT * 1000), "the server's stamp is kept beside ts"
+    assert servers[8.25] == stamps[8.25]
 
 
 async def test_absolute_deadband_suppresses_small_changes(

@@ -8,7 +8,7 @@ from dataclasses import asdict
 import numpy as np
 from sqlalchemy import Engine, text
 
-from hazwatch.domain.batch import Batch, Quality
+from hazwatch.domain.batch import NO_STAMP, Batch, Quality
 from hazwatch.domain.clock import DAY_MS, HOUR_MS
 from hazwatch.storage.readings.blocks import Readings, from_blocks, from_log, log_rows
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
@@ -35,9 +35,11 @@ def generated(
 def stored(engine: Engine) -> list[tuple[int, int, float | None, int, int]]:
     """Every raw reading, wherever it waits (log or blocks), in (tag, ts) order."""
     with engine.connect() as conn:
-        logged = conn.execute(text("SELECT received, tag, ts, value, quality FROM reading_log"))
+        logged = conn.execute(
+            text("SELECT received, tag, ts, value, quality, server FROM reading_log")
+        )
         blocks = conn.execute(
-            text("SELECT tag_id, ts, value, quality, received FROM reading_blocks")
+            text("SELECT tag_id, ts, value, quality, received, server FROM reading_blocks")
         )
         readings = Readings.concat(
             [from_log([tuple(r) for r in logged]), from_blocks([tuple(r) for r in blocks])]
@@ -272,3 +274,25 @@ def test_a_second_writer_cannot_make_a_reading_appear_twice(engine: Engine) -> N
     finally:
         second.close()
         first.close()
+
+
+def test_server_timestamps_are_kept_beside_ts_in_log_and_blocks(engine: Engine) -> None:
+    store = open_reading_store(engine, compact_readings=4)
+    try:
+        stamped = Batch.of(
+            tag=[1, 1, 2],
+            ts=[T0, T0 + 1, T0],
+            value=[1.0, 2.0, 3.0],
+            received=T0,
+            server_ts=[T0 + 50, NO_STAMP, T0 + 70],
+        )
+        store.write(stamped)  # 3 readings: stays in the log
+        got = store.raw(1, T0, T0 + HOUR_MS, 10)
+        assert got.server_ts.tolist() == [T0 + 50, NO_STAMP]
+        store.write(Batch.of(tag=[1, 2], ts=[T0 + 2, T0 + 1], value=[4.0, 5.0], received=T0))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM reading_log")).scalar_one() == 0
+        assert store.raw(1, T0, T0 + HOUR_MS, 10).server_ts.tolist() == [T0 + 50, 0, 0]
+        assert store.raw(2, T0, T0 + HOUR_MS, 10).server_ts.tolist() == [T0 + 70, 0]
+    finally:
+        store.close()

@@ -107,7 +107,14 @@ def tag_history(
         start=iso(start_ms),
         end=iso(end_ms),
         points=[
-            PointOut(ts=iso(p.ts), value=p.value, min=p.min, max=p.max, count=p.count)
+            PointOut(
+                ts=iso(p.ts),
+                value=p.value,
+                min=p.min,
+                max=p.max,
+                count=p.count,
+                server_ts=None if p.server_ts is None else iso(p.server_ts),
+            )
             for p in series.points
         ],
     )

@@ -6,8 +6,9 @@ JSON (``application/json``)::
                    "value": 61.2, "quality": "good"}, ...]}
 
 ``ts`` is ISO 8601 with a zone, or epoch milliseconds; ``quality`` is good (default),
-uncertain or bad. CSV (``text/csv``): a header naming ``tag,ts,value`` and optionally
-``quality``, then one reading per line.
+uncertain or bad; ``server_ts`` (optional, same forms, 0 for none) is when an OPC UA server
+between device and sender stamped the reading. CSV (``text/csv``): a header naming
+``tag,ts,value`` and optionally ``quality`` and ``server_ts``, then one reading per line.
 
 A payload that cannot be read at all raises ``PayloadError``. A reading that can be read
 but is wrong (a missing field, a value that is not a number, an unknown tag, a tag outside
@@ -27,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from hazwatch.domain.batch import Batch, Quality
+from hazwatch.domain.batch import NO_STAMP, Batch, Quality
 from hazwatch.domain.clock import Millis, to_millis
 from hazwatch.domain.reject import DeadLetter, RejectReason
 
@@ -127,13 +128,19 @@ def _check_size(n: int, limit: int) -> None:
         )
 
 
-_Fields = tuple[object, object, object, object] | str
+_Fields = tuple[object, object, object, object, object] | str
 
 
 def _json_fields(item: object) -> _Fields:
     if not isinstance(item, dict):
         return "reading is not an object"
-    return item.get("tag"), item.get("ts"), item.get("value"), item.get("quality", "good")
+    return (
+        item.get("tag"),
+        item.get("ts"),
+        item.get("value"),
+        item.get("quality", "good"),
+        item.get("server_ts"),
+    )
 
 
 def _csv_fields(row: dict[str, str]) -> _Fields:
@@ -141,7 +148,8 @@ def _csv_fields(row: dict[str, str]) -> _Fields:
     value: object = row.get("value")
     with contextlib.suppress(ValueError):
         value = float(str(value))
-    return row.get("tag"), (row.get("ts") or "").strip(), value, quality
+    server = (row.get("server_ts") or "").strip() or None
+    return row.get("tag"), (row.get("ts") or "").strip(), value, quality, server
 
 
 def _decode(fields: Sequence[_Fields], intake: Intake) -> Decoded:
@@ -149,15 +157,17 @@ def _decode(fields: Sequence[_Fields], intake: Intake) -> Decoded:
     stamps: list[int] = []
     values: list[float] = []
     qualities: list[int] = []
+    servers: list[int] = []
     refused: list[DeadLetter] = []
     for index, item in enumerate(fields):
         read = _read_one(item, intake.resolve, intake.allowed)
         if not isinstance(read, _Refusal):
-            tag_id, ts, value, quality = read
+            tag_id, ts, value, quality, server = read
             tags.append(tag_id)
             stamps.append(ts)
             values.append(value)
             qualities.append(quality)
+            servers.append(server)
             continue
         reason, detail = read.reason, read.detail
         key = item[0] if isinstance(item, tuple) and isinstance(item[0], str) else None
@@ -172,16 +182,23 @@ def _decode(fields: Sequence[_Fields], intake: Intake) -> Decoded:
                 payload=None if isinstance(item, str) else _show(item),
             )
         )
-    batch = Batch.of(tag=tags, ts=stamps, value=values, quality=qualities, received=intake.now)
+    batch = Batch.of(
+        tag=tags,
+        ts=stamps,
+        value=values,
+        quality=qualities,
+        received=intake.now,
+        server_ts=servers if any(servers) else None,
+    )
     return Decoded(batch=batch, refused=tuple(refused), total=len(fields))
 
 
 def _read_one(
     item: _Fields, resolve: Resolve, allowed: Allowed
-) -> tuple[int, int, float, int] | _Refusal:
+) -> tuple[int, int, float, int, int] | _Refusal:
     if isinstance(item, str):
         return _Refusal(RejectReason.MALFORMED, item)
-    key, ts, value, quality = item
+    key, ts, value, quality, server = item
     if not isinstance(key, str) or not key:
         return _Refusal(RejectReason.MALFORMED, '"tag" must be a non-empty string')
     ref = resolve(key)
@@ -199,7 +216,13 @@ def _read_one(
     code = QUALITIES.get(quality if not isinstance(quality, str) else quality.lower())
     if code is None:
         return _Refusal(RejectReason.MALFORMED, '"quality" must be good, uncertain or bad')
-    return ref.id, stamp, float(value), int(code)
+    server_stamp = NO_STAMP if server is None else _millis(server)
+    if server_stamp is None:
+        return _Refusal(
+            RejectReason.MALFORMED,
+            '"server_ts" must be ISO 8601 with a zone, or epoch milliseconds (0: none)',
+        )
+    return ref.id, stamp, float(value), int(code), server_stamp
 
 
 def _millis(ts: object) -> int | None:
@@ -222,7 +245,8 @@ def _path_of(key: str | None, resolve: Resolve, sender_path: str) -> str:
     return ref.scope_path if ref else sender_path
 
 
-def _show(item: tuple[object, object, object, object]) -> str:
+def _show(item: tuple[object, object, object, object, object]) -> str:
+    shown = dict(zip(("tag", "ts", "value", "quality", "server_ts"), item, strict=True))
     return orjson.dumps(
-        dict(zip(("tag", "ts", "value", "quality"), item, strict=True)), default=str
+        {k: v for k, v in shown.items() if k != "server_ts" or v is not None}, default=str
     ).decode()[:EXCERPT]

@@ -10,7 +10,8 @@ every tag key in the payload must start with that enterprise (``lpg.main.…`` o
     {"tag": [keys…], "ts": [ms…] or one ms, "value": [numbers…], "quality": [0|1|2…]}
 
 ``ts`` is epoch milliseconds or ISO 8601 with a zone; ``quality`` (default good) is good,
-uncertain or bad, or 0, 1, 2.
+uncertain or bad, or 0, 1, 2. Any form may add ``server_ts`` (per reading, or a list in the
+column form; 0 for none): when an OPC UA server between device and sender stamped it.
 
 Nothing is lost: a message that cannot be read as a whole (not JSON, not one of the forms,
 too large, a topic outside the convention) becomes one ``DeadLetter`` holding an excerpt
@@ -41,7 +42,7 @@ import orjson
 from hazwatch.connectors.http.decode import EXCERPT, QUALITIES, excerpt
 from hazwatch.connectors.mqtt.config import TOPIC_ROOT
 from hazwatch.connectors.mqtt.links import LinksMessage, LinksTopic, links_topic_of, parse_links
-from hazwatch.domain.batch import Batch
+from hazwatch.domain.batch import NO_STAMP, Batch
 from hazwatch.domain.clock import Millis, to_millis
 from hazwatch.domain.keys import SEGMENT_RE, TAG_KEY
 from hazwatch.domain.reject import DeadLetter, RejectReason
@@ -56,6 +57,7 @@ _INTS = frozenset({int})
 _CACHE_LIMIT = 1_000_000
 _TOPIC_CACHE_LIMIT = 100_000
 _TS_RULE = '"ts" must be epoch milliseconds (0 to year 9999) or ISO 8601 with a zone'
+_SERVER_RULE = '"server_ts" must be epoch milliseconds (0: none) or ISO 8601 with a zone'
 _QUALITY_RULE = '"quality" must be good, uncertain or bad (or 0, 1, 2)'
 
 
@@ -153,7 +155,12 @@ class Decoder:
                 out.refuse_message(RejectReason.MALFORMED, f"{topic}: {_FORMS}", payload)
         return Decoded(
             batch=Batch.of(
-                tag=out.tags, ts=out.stamps, value=out.values, quality=out.qualities, received=now
+                tag=out.tags,
+                ts=out.stamps,
+                value=out.values,
+                quality=out.qualities,
+                received=now,
+                server_ts=out.servers if any(out.servers) else None,
             ),
             refused=tuple(out.refused),
             messages=count,
@@ -190,19 +197,22 @@ class Decoder:
         ts = doc.get("ts")
         value = doc.get("value")
         quality = doc.get("quality")
+        server = doc.get("server_ts")
         if (
             tag_id is not None
             and type(ts) is int
             and 0 <= ts <= MAX_TS
             and (type(value) is float or type(value) is int)
             and quality is None
+            and server is None
         ):
             out.tags.append(tag_id)
             out.stamps.append(ts)
             out.values.append(value)
             out.qualities.append(0)
+            out.servers.append(NO_STAMP)
             return
-        self._one(key, ts, value, quality, enterprise, cache, topic, None, out)
+        self._one(key, ts, value, quality, server, enterprise, cache, topic, None, out)
 
     def _rows(
         self,
@@ -233,6 +243,7 @@ class Decoder:
                 item.get("ts"),
                 item.get("value"),
                 item.get("quality"),
+                item.get("server_ts"),
                 enterprise,
                 cache,
                 topic,
@@ -255,7 +266,8 @@ class Decoder:
         values = doc.get("value")
         ts = doc.get("ts")
         quality = doc.get("quality")
-        shape = _shape_problem(n, values, ts, quality)
+        server = doc.get("server_ts")
+        shape = _shape_problem(n, values, ts, quality) or _server_problem(n, server)
         if shape:
             out.refuse_message(RejectReason.MALFORMED, f"{topic}: {shape}", payload)
             return
@@ -269,6 +281,7 @@ class Decoder:
         # A single "ts" or "quality" stands for all readings; _shape_problem checked it.
         stamps: list[Any] = ts if type(ts) is list else [millis(ts)] * n
         qualities: list[Any] = quality if type(quality) is list else [quality_code(quality)] * n
+        servers: list[Any] = server if type(server) is list else [NO_STAMP] * n
         if (
             ids is not None
             and None not in ids
@@ -280,6 +293,7 @@ class Decoder:
             out.values.extend(values)
             out.stamps.extend(stamps)
             out.qualities.extend(qualities)
+            out.servers.extend(servers)
             return
         for index in range(n):
             self._one(
@@ -287,6 +301,7 @@ class Decoder:
                 stamps[index],
                 values[index],
                 qualities[index],
+                servers[index] or None,
                 enterprise,
                 cache,
                 topic,
@@ -302,6 +317,7 @@ class Decoder:
         ts: object,
         value: object,
         quality: object,
+        server: object,
         enterprise: str,
         cache: dict[str, int],
         topic: str,
@@ -309,14 +325,21 @@ class Decoder:
         out: _Out,
     ) -> None:
         read = self._check(key, ts, value, quality, enterprise, cache)
-        if isinstance(read, _Refusal):
-            out.refuse_reading(read, topic, index, (key, ts, value, quality))
+        stamped = NO_STAMP if server is None else millis(server)
+        if isinstance(read, _Refusal) or stamped is None:
+            refusal = (
+                read
+                if isinstance(read, _Refusal)
+                else _Refusal(RejectReason.MALFORMED, _SERVER_RULE)
+            )
+            out.refuse_reading(refusal, topic, index, (key, ts, value, quality))
             return
         tag_id, stamp, number, code = read
         out.tags.append(tag_id)
         out.stamps.append(stamp)
         out.values.append(number)
         out.qualities.append(code)
+        out.servers.append(stamped)
 
     def _check(
         self,
@@ -395,6 +418,7 @@ class _Out:
         "qualities",
         "refused",
         "seen",
+        "servers",
         "source",
         "stamps",
         "tags",
@@ -408,6 +432,7 @@ class _Out:
         self.stamps: list[int] = []
         self.values: list[float] = []
         self.qualities: list[int] = []
+        self.servers: list[int] = []
         self.refused: list[DeadLetter] = []
         self.links: list[LinksMessage] = []
         self.seen = 0
@@ -495,6 +520,17 @@ def _shape_problem(n: int, values: object, ts: object, quality: object) -> str:
             return '"quality" must be one quality or a list as long as "tag"'
     elif quality_code(quality) is None:
         return _QUALITY_RULE
+    return ""
+
+
+def _server_problem(n: int, server: object) -> str:
+    """The column form's ``server_ts``: absent, or a list of ``n`` stamps (0 for none)."""
+    if server is None:
+        return ""
+    if type(server) is not list or len(server) != n:
+        return '"server_ts" must be a list as long as "tag"'
+    if n and not _stamps_fast(server):
+        return _SERVER_RULE
     return ""
 
 

@@ -341,6 +341,7 @@ class OpcUaConnector(ConnectorBase):
                 value=values[ours],
                 quality=cycle.quality[ours],
                 received=now,
+                server_ts=cycle.server_ts[ours],
             )
         )
 

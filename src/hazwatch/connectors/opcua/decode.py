@@ -29,11 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from asyncua import ua
 
-from hazwatch.domain.batch import Qualities, Quality, Stamps, Values
+from hazwatch.domain.batch import NO_STAMP, Qualities, Quality, Stamps, Values
 from hazwatch.domain.clock import Millis
-
-NO_STAMP: Millis = 0
-"""A missing timestamp in the ``server_ts`` column (the epoch itself is never a reading's)."""
 
 Items = npt.NDArray[np.int64]
 

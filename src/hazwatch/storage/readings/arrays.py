@@ -13,11 +13,13 @@ from hazwatch.storage.readings.rollup import Counts, MinuteRows
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HistoryArrays:
     """Raw readings of one tag, ascending by ``ts`` (epoch ms); ``value`` is NaN where none
-    was recorded; ``quality`` holds ``Quality`` codes."""
+    was recorded; ``quality`` holds ``Quality`` codes; ``server_ts`` the OPC UA server
+    timestamp, ``NO_STAMP`` where there was none."""
 
     ts: Stamps
     value: Values
     quality: Qualities
+    server_ts: Stamps
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -28,6 +30,7 @@ class HistoryArrays:
             ts=np.empty(0, dtype=np.int64),
             value=np.empty(0, dtype=np.float64),
             quality=np.empty(0, dtype=np.uint8),
+            server_ts=np.empty(0, dtype=np.int64),
         )
 
 

@@ -4,7 +4,9 @@
 A database row per reading costs a B-tree insert per reading; at 100,000 tags that alone
 caps the store below the rate plants produce. Here a row holds many readings as
 little-endian column blobs (``ts`` int64 ms, ``value`` float64, ``quality`` uint8,
-``received`` int64 ms), so a write costs a few rows however many readings it carries:
+``received`` int64 ms, and ``server`` int64 ms — the OPC UA server timestamp — or NULL
+where no reading of the row has one), so a write costs a few rows however many readings it
+carries:
 
 * a *log row* holds the new readings of one write that belong to one *part* (a range of
   ``PART_TAGS`` tag ids), with their tag ids;
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hazwatch.domain.batch import Batch, Mask, Qualities, Stamps, TagIds, Values
+from hazwatch.domain.batch import NO_STAMP, Batch, Mask, Qualities, Stamps, TagIds, Values
 from hazwatch.domain.clock import DAY_MS
 
 PART_TAGS = 1024
@@ -44,6 +46,8 @@ class Readings:
     value: Values
     quality: Qualities
     received: Stamps
+    server: Stamps
+    """``Batch.server_ts``, ``NO_STAMP`` where there is none"""
 
     def __len__(self) -> int:
         return len(self.tag)
@@ -56,6 +60,7 @@ class Readings:
             value=np.empty(0, dtype=np.float64),
             quality=np.empty(0, dtype=np.uint8),
             received=np.empty(0, dtype=np.int64),
+            server=np.empty(0, dtype=np.int64),
         )
 
     @classmethod
@@ -66,6 +71,7 @@ class Readings:
             value=batch.value,
             quality=batch.quality,
             received=np.full(len(batch), batch.received, dtype=np.int64),
+            server=batch.servers(),
         )
 
     @classmethod
@@ -81,6 +87,7 @@ class Readings:
             value=np.concatenate([p.value for p in parts]),
             quality=np.concatenate([p.quality for p in parts]),
             received=np.concatenate([p.received for p in parts]),
+            server=np.concatenate([p.server for p in parts]),
         )
 
     def select(self, index: npt.NDArray[np.intp] | Mask) -> Readings:
@@ -90,6 +97,7 @@ class Readings:
             value=self.value[index],
             quality=self.quality[index],
             received=self.received[index],
+            server=self.server[index],
         )
 
     def unique(self) -> Readings:
@@ -127,6 +135,7 @@ class LogRow:
     ts: bytes
     value: bytes
     quality: bytes
+    server: bytes | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +150,7 @@ class BlockRow:
     value: bytes
     quality: bytes
     received: bytes
+    server: bytes | None
 
 
 Index = npt.NDArray[np.intp]
@@ -161,6 +171,7 @@ def log_rows(batch: Batch) -> list[LogRow]:
     ts = batch.ts.astype(STAMP, copy=False)
     value = batch.value.astype(VALUE, copy=False)
     quality = batch.quality.astype(QUALITY, copy=False)
+    server = None if batch.server_ts is None else batch.server_ts.astype(STAMP, copy=False)
     starts, ends = _groups(part_of(batch.tag))
     rows = []
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
@@ -176,13 +187,27 @@ def log_rows(batch: Batch) -> list[LogRow]:
                 ts=span.tobytes(),
                 value=value[a:b].tobytes(),
                 quality=quality[a:b].tobytes(),
+                server=_blob(server, a, b),
             )
         )
     return rows
 
 
-def from_log(rows: Sequence[tuple[int, bytes, bytes, bytes, bytes]]) -> Readings:
-    """Readings of log rows given as ``(received, tag, ts, value, quality)``."""
+def _blob(server: Stamps | None, a: int, b: int) -> bytes | None:
+    """The server stamps ``a:b`` as a blob, or None (NULL) where none of them is set."""
+    if server is None or not server[a:b].any():
+        return None
+    return server[a:b].tobytes()
+
+
+def _stamps(blob: bytes | None, n: int) -> Stamps:
+    if blob is None:
+        return np.full(n, NO_STAMP, dtype=np.int64)
+    return np.frombuffer(blob, dtype=STAMP).astype(np.int64)
+
+
+def from_log(rows: Sequence[tuple[int, bytes, bytes, bytes, bytes, bytes | None]]) -> Readings:
+    """Readings of log rows given as ``(received, tag, ts, value, quality, server)``."""
     if not rows:
         return Readings.empty()
     tag = [np.frombuffer(r[1], dtype=TAG) for r in rows]
@@ -192,6 +217,7 @@ def from_log(rows: Sequence[tuple[int, bytes, bytes, bytes, bytes]]) -> Readings
         value=np.concatenate([np.frombuffer(r[3], dtype=VALUE) for r in rows]).astype(np.float64),
         quality=np.concatenate([np.frombuffer(r[4], dtype=QUALITY) for r in rows]),
         received=np.repeat(np.array([r[0] for r in rows], dtype=np.int64), [len(t) for t in tag]),
+        server=np.concatenate([_stamps(r[5], len(t)) for r, t in zip(rows, tag, strict=True)]),
     )
 
 
@@ -204,6 +230,7 @@ def block_rows(readings: Readings) -> list[BlockRow]:
     value = readings.value.astype(VALUE, copy=False)
     quality = readings.quality.astype(QUALITY, copy=False)
     received = readings.received.astype(STAMP, copy=False)
+    server = readings.server.astype(STAMP, copy=False)
     day = ts // DAY_MS
     new = np.concatenate(([True], (readings.tag[1:] != readings.tag[:-1]) | (day[1:] != day[:-1])))
     starts = np.flatnonzero(new)
@@ -218,13 +245,14 @@ def block_rows(readings: Readings) -> list[BlockRow]:
             value=value[a:b].tobytes(),
             quality=quality[a:b].tobytes(),
             received=received[a:b].tobytes(),
+            server=_blob(server, a, b),
         )
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
 
 
-def from_blocks(rows: Sequence[tuple[int, bytes, bytes, bytes, bytes]]) -> Readings:
-    """Readings of block rows given as ``(tag, ts, value, quality, received)``."""
+def from_blocks(rows: Sequence[tuple[int, bytes, bytes, bytes, bytes, bytes | None]]) -> Readings:
+    """Readings of block rows given as ``(tag, ts, value, quality, received, server)``."""
     if not rows:
         return Readings.empty()
     ts = [np.frombuffer(r[1], dtype=STAMP) for r in rows]
@@ -234,4 +262,5 @@ def from_blocks(rows: Sequence[tuple[int, bytes, bytes, bytes, bytes]]) -> Readi
         value=np.concatenate([np.frombuffer(r[2], dtype=VALUE) for r in rows]).astype(np.float64),
         quality=np.concatenate([np.frombuffer(r[3], dtype=QUALITY) for r in rows]),
         received=np.concatenate([np.frombuffer(r[4], dtype=STAMP) for r in rows]).astype(np.int64),
+        server=np.concatenate([_stamps(r[5], len(t)) for r, t in zip(rows, ts, strict=True)]),
     )

@@ -11,14 +11,23 @@ whole series, survive.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from hazwatch.domain.batch import Stamps, Values
 
 
 def downsample(ts: Stamps, value: Values, points: int) -> tuple[Stamps, Values]:
-    """At most ``points`` (≥ 2) readings of the series ``ts`` (ascending, epoch ms), ``value``.
+    """At most ``points`` (≥ 2) readings of the series ``ts`` (ascending, epoch ms), ``value``
+    (see ``picks``)."""
+    keep = picks(ts, value, points)
+    return ts[keep], value[keep]
 
-    A series that fits is returned whole. Otherwise each of ``points // 2`` equal time
+
+def picks(ts: Stamps, value: Values, points: int) -> npt.NDArray[np.intp]:
+    """Indices, ascending, of at most ``points`` (≥ 2) readings of the series ``ts``
+    (ascending, epoch ms), ``value``.
+
+    A series that fits is kept whole. Otherwise each of ``points // 2`` equal time
     buckets keeps its minimum and maximum reading (the first of equal ones), in time order;
     NaN values are never chosen as an extreme, but a bucket of only NaN keeps one, so the gap
     stays visible.
@@ -29,7 +38,7 @@ def downsample(ts: Stamps, value: Values, points: int) -> tuple[Stamps, Values]:
         raise ValueError("ts and value differ in length")
     n = len(ts)
     if n <= points:
-        return ts.copy(), value.copy()
+        return np.arange(n)
     buckets = points // 2
     span = int(ts[-1]) - int(ts[0]) + 1
     width = -(-span // buckets)
@@ -38,5 +47,5 @@ def downsample(ts: Stamps, value: Values, points: int) -> tuple[Stamps, Values]:
     low_order = np.lexsort((np.where(missing, np.inf, value), bucket))
     high_order = np.lexsort((np.where(missing, np.inf, -value), bucket))
     starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
-    keep = np.union1d(low_order[starts], high_order[starts])
-    return ts[keep], value[keep]
+    keep: npt.NDArray[np.intp] = np.union1d(low_order[starts], high_order[starts])
+    return keep

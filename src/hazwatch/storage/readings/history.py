@@ -15,9 +15,10 @@ from typing import Literal
 
 import numpy as np
 
+from hazwatch.domain.batch import NO_STAMP
 from hazwatch.domain.clock import MINUTE_MS, Millis
 from hazwatch.storage.readings.arrays import RollupArrays
-from hazwatch.storage.readings.downsample import downsample
+from hazwatch.storage.readings.downsample import picks
 from hazwatch.storage.readings.store import ReadingStore
 
 Resolution = Literal["raw", "rollup"]
@@ -29,15 +30,16 @@ RAW_LIMIT = 200_000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HistoryPoint:
-    """One point: a reading (``value``), or a span of minutes (``value`` = average, with
-    ``min``, ``max`` and the ``count`` of readings). ``value`` is None where none was
-    recorded."""
+    """One point: a reading (``value``, and ``server_ts`` where an OPC UA server stamped
+    it), or a span of minutes (``value`` = average, with ``min``, ``max`` and the ``count``
+    of readings). ``value`` is None where none was recorded."""
 
     ts: Millis
     value: float | None
     min: float | None = None
     max: float | None = None
     count: int | None = None
+    server_ts: Millis | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,12 +79,19 @@ def history(
         rolled = store.rollups(tag_id, start, end)
         if len(rolled) or len(raw):
             return _from_rollups(rolled, start, points)
-    ts, value = downsample(raw.ts, raw.value, points)
+    keep = picks(raw.ts, raw.value, points)
     return History(
         mode="raw",
         points=[
-            HistoryPoint(ts=t, value=None if math.isnan(v) else v)
-            for t, v in zip(ts.tolist(), value.tolist(), strict=True)
+            HistoryPoint(
+                ts=t, value=None if math.isnan(v) else v, server_ts=s if s != NO_STAMP else None
+            )
+            for t, v, s in zip(
+                raw.ts[keep].tolist(),
+                raw.value[keep].tolist(),
+                raw.server_ts[keep].tolist(),
+                strict=True,
+            )
         ],
     )
 

@@ -34,13 +34,14 @@ ExecuteMany = Callable[[str, Sequence[Sequence[object]]], None]
 TAGS_PER_QUERY = 500
 """Tags named in one ``IN`` list (SQLite allows 32,766 parameters, PostgreSQL 65,535)."""
 
-_LOG_COLUMNS = "received, tag, ts, value, quality"
-_BLOCK_COLUMNS = "tag_id, ts, value, quality, received"
+_LOG_COLUMNS = "received, tag, ts, value, quality, server"
+_BLOCK_COLUMNS = "tag_id, ts, value, quality, received, server"
 
-_APPEND = """INSERT INTO reading_log (part, received, n, t0, t1, tag, ts, value, quality)
+_APPEND = """INSERT INTO reading_log (part, received, n, t0, t1, tag, ts, value, quality, server)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_ADD_BLOCK = """INSERT INTO reading_blocks
+    (tag_id, t1, t0, n, ts, value, quality, received, server)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
-_ADD_BLOCK = """INSERT INTO reading_blocks (tag_id, t1, t0, n, ts, value, quality, received)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,10 @@ class PackedTables:
     def append(self, rows: Sequence[LogRow]) -> None:
         self._run.executemany(
             self._sql(_APPEND),
-            [(r.part, r.received, r.n, r.t0, r.t1, r.tag, r.ts, r.value, r.quality) for r in rows],
+            [
+                (r.part, r.received, r.n, r.t0, r.t1, r.tag, r.ts, r.value, r.quality, r.server)
+                for r in rows
+            ],
         )
 
     def log(self, part: int) -> tuple[int, Readings]:
@@ -105,7 +109,10 @@ class PackedTables:
     def add_blocks(self, rows: Sequence[BlockRow]) -> None:
         self._run.executemany(
             self._sql(_ADD_BLOCK),
-            [(r.tag, r.t1, r.t0, r.n, r.ts, r.value, r.quality, r.received) for r in rows],
+            [
+                (r.tag, r.t1, r.t0, r.n, r.ts, r.value, r.quality, r.received, r.server)
+                for r in rows
+            ],
         )
 
     def drop_log(self, part: int, through: int) -> None:
@@ -162,8 +169,18 @@ class PackedTables:
             deleted += len(readings) - kept.n
             self._execute(
                 """UPDATE reading_blocks SET t0 = ?, n = ?, ts = ?, value = ?, quality = ?,
-                    received = ? WHERE tag_id = ? AND t1 = ?""",
-                (kept.t0, kept.n, kept.ts, kept.value, kept.quality, kept.received, kept.tag, t1),
+                    received = ?, server = ? WHERE tag_id = ? AND t1 = ?""",
+                (
+                    kept.t0,
+                    kept.n,
+                    kept.ts,
+                    kept.value,
+                    kept.quality,
+                    kept.received,
+                    kept.server,
+                    kept.tag,
+                    t1,
+                ),
             )
         deleted += self._count("reading_blocks", older_than)
         self._execute("DELETE FROM reading_blocks WHERE t1 < ?", (older_than,))
@@ -182,12 +199,23 @@ class PackedTables:
                     value=kept_readings.value,
                     quality=kept_readings.quality,
                     received=int(logged[0]),
+                    server_ts=kept_readings.server,
                 )
             )
             self._execute(
                 "UPDATE reading_log SET n = ?, t0 = ?, t1 = ?, tag = ?, ts = ?, value = ?,"
-                " quality = ? WHERE id = ?",
-                (row.n, row.t0, row.t1, row.tag, row.ts, row.value, row.quality, row_id),
+                " quality = ?, server = ? WHERE id = ?",
+                (
+                    row.n,
+                    row.t0,
+                    row.t1,
+                    row.tag,
+                    row.ts,
+                    row.value,
+                    row.quality,
+                    row.server,
+                    row_id,
+                ),
             )
         deleted += self._count("reading_log", older_than)
         self._execute("DELETE FROM reading_log WHERE t1 < ?", (older_than,))

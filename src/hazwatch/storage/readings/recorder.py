@@ -282,7 +282,12 @@ class Recorder:
         readings = found.unique()
         if len(readings) > limit:
             readings = readings.select(np.arange(limit))
-        return HistoryArrays(ts=readings.ts, value=readings.value, quality=readings.quality)
+        return HistoryArrays(
+            ts=readings.ts,
+            value=readings.value,
+            quality=readings.quality,
+            server_ts=readings.server,
+        )
 
     def rollups(self, tag_id: int, start: Millis, end: Millis) -> RollupArrays:
         """The one-minute rollups of ``tag_id`` whose minute overlaps ``[start, end)``,

@@ -31,7 +31,8 @@ SQLITE_TABLES = (
     tag BLOB NOT NULL,
     ts BLOB NOT NULL,
     value BLOB NOT NULL,
-    quality BLOB NOT NULL
+    quality BLOB NOT NULL,
+    server BLOB
 )""",
     "CREATE INDEX IF NOT EXISTS reading_log_part ON reading_log (part, id)",
     """CREATE TABLE IF NOT EXISTS reading_blocks (
@@ -43,6 +44,7 @@ SQLITE_TABLES = (
     value BLOB NOT NULL,
     quality BLOB NOT NULL,
     received BLOB NOT NULL,
+    server BLOB,
     PRIMARY KEY (tag_id, t1)
 )""",
     "CREATE INDEX IF NOT EXISTS reading_blocks_t1 ON reading_blocks (t1)",
@@ -71,6 +73,7 @@ POSTGRESQL_TABLES = (
     ts bytea NOT NULL,
     value bytea NOT NULL,
     quality bytea NOT NULL,
+    server bytea,
     CONSTRAINT reading_log_pkey PRIMARY KEY (id)
 )""",
     "CREATE INDEX IF NOT EXISTS reading_log_part ON reading_log (part, id)",
@@ -83,6 +86,7 @@ POSTGRESQL_TABLES = (
     value bytea NOT NULL,
     quality bytea NOT NULL,
     received bytea NOT NULL,
+    server bytea,
     CONSTRAINT reading_blocks_pkey PRIMARY KEY (tag_id, t1)
 )""",
     "CREATE INDEX IF NOT EXISTS reading_blocks_t1 ON reading_blocks (t1)",

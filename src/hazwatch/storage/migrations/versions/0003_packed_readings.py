@@ -41,7 +41,8 @@ SQLITE = (
     tag BLOB NOT NULL,
     ts BLOB NOT NULL,
     value BLOB NOT NULL,
-    quality BLOB NOT NULL
+    quality BLOB NOT NULL,
+    server BLOB
 )""",
     "CREATE INDEX reading_log_part ON reading_log (part, id)",
     """CREATE TABLE reading_blocks (
@@ -53,6 +54,7 @@ SQLITE = (
     value BLOB NOT NULL,
     quality BLOB NOT NULL,
     received BLOB NOT NULL,
+    server BLOB,
     PRIMARY KEY (tag_id, t1)
 )""",
     "CREATE INDEX reading_blocks_t1 ON reading_blocks (t1)",
@@ -70,6 +72,7 @@ POSTGRESQL = (
     ts bytea NOT NULL,
     value bytea NOT NULL,
     quality bytea NOT NULL,
+    server bytea,
     CONSTRAINT reading_log_pkey PRIMARY KEY (id)
 )""",
     "CREATE INDEX reading_log_part ON reading_log (part, id)",
@@ -82,6 +85,7 @@ POSTGRESQL = (
     value bytea NOT NULL,
     quality bytea NOT NULL,
     received bytea NOT NULL,
+    server bytea,
     CONSTRAINT reading_blocks_pkey PRIMARY KEY (tag_id, t1)
 )""",
     "CREATE INDEX reading_blocks_t1 ON reading_blocks (t1)",
@@ -154,11 +158,13 @@ def upgrade() -> None:
             value=np.array([np.nan if v is None else v for v in value], dtype=np.float64),
             quality=np.array(quality, dtype=np.uint8),
             received=np.array(received, dtype=np.int64),
+            server=np.zeros(len(tag), dtype=np.int64),
         )
         conn.execute(
             text(
                 "INSERT INTO reading_blocks (tag_id, t1, t0, n, ts, value, quality, received)"
                 " VALUES (:tag, :t1, :t0, :n, :ts, :value, :quality, :received)"
+                # Readings before 0003 carried no server timestamp: ``server`` stays NULL.
             ),
             [
                 {
@@ -180,16 +186,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Every reading goes to ``readings_recent``, from where that version moves it on."""
+    """Every reading goes to ``readings_recent``, from where that version moves it on; the
+    server timestamps, which that version did not keep, are lost."""
     conn = op.get_bind()
     for statement in OLD_SQLITE if conn.dialect.name == "sqlite" else OLD_POSTGRESQL:
         op.execute(statement)
-    logged = conn.execute(text("SELECT received, tag, ts, value, quality FROM reading_log"))
+    logged = conn.execute(text("SELECT received, tag, ts, value, quality, server FROM reading_log"))
     parts = [from_log([tuple(r) for r in logged.all()])]
     for low, high in _ranges(conn, "reading_blocks"):
         rows = conn.execute(
             text(
-                "SELECT tag_id, ts, value, quality, received FROM reading_blocks"
+                "SELECT tag_id, ts, value, quality, received, server FROM reading_blocks"
                 " WHERE tag_id >= :low AND tag_id < :high"
             ),
             {"low": low, "high": high},
