@@ -21,10 +21,10 @@ from fastapi.staticfiles import StaticFiles
 
 from hazwatch import __version__
 from hazwatch.alarms.book import AlarmChange
-from hazwatch.api.routes import alarms, health, ingest, scope, session, stream, tags
+from hazwatch.api.routes import alarms, health, ingest, scope, session, stream, tags, warnings
 from hazwatch.api.routes import connectors as connectors_routes
 from hazwatch.api.routes import links as links_routes
-from hazwatch.api.schemas import AlarmOut
+from hazwatch.api.schemas import AlarmOut, WarningOut
 from hazwatch.connectors.config_file import ConnectorEntry
 from hazwatch.connectors.simulator.simulator import ParkSimulator
 from hazwatch.domain.clock import iso
@@ -76,6 +76,14 @@ def create_app(
             )
 
         platform.pipeline.alarm_listeners.append(publish)
+        platform.warning_book.listeners.append(
+            lambda events: hub.publish_warnings(
+                [
+                    (e.stored.scope_path, WarningOut.of(e.stored).model_dump(mode="json"))
+                    for e in events
+                ]
+            )
+        )
         platform.engine.start()
         tasks = [asyncio.create_task(_sample_values(platform, hub))]
         if settings.simulator.enabled:
@@ -112,6 +120,7 @@ def create_app(
     api = APIRouter(prefix=API_PREFIX)
     for module in (session, scope, tags, alarms, ingest, connectors_routes, links_routes, stream):
         api.include_router(module.router)
+    api.include_router(warnings.router)
     app.include_router(api)
     app.include_router(health.router)
     _mount_webui(app)

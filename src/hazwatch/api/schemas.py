@@ -13,6 +13,14 @@ from hazwatch.domain.plant import Location
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.scope import ScopeKind, ScopeNode
 from hazwatch.domain.tag import ConditionKind, Priority, Tag
+from hazwatch.domain.warning import (
+    Colour,
+    Feedback,
+    WarningInput,
+    WarningState,
+    WarningTransition,
+)
+from hazwatch.storage.warning_repository import StoredWarning
 
 
 def _iso(ms: Millis | None) -> str | None:
@@ -314,3 +322,148 @@ class ConnectorOut(BaseModel):
     readings: int
     restarts: int = Field(description="times the connector was restarted after a failure")
     devices: list[LinkOut]
+
+
+class ContributionOut(BaseModel):
+    variable: str
+    share: float = Field(ge=0, le=1, description="the variable's share of the score, 0 … 1")
+
+
+class ExplanationOut(BaseModel):
+    text: str
+    contributions: list[ContributionOut] = Field(
+        description="the top contributing variables, largest share first"
+    )
+
+
+class EscalationOut(BaseModel):
+    at: str
+    from_colour: Colour
+    to_colour: Colour
+    rule: str
+    cause: str
+
+
+class WarningOut(BaseModel):
+    """An early warning (超前预警): a detector's graded verdict, distinct from alarms."""
+
+    id: str = Field(description="stable warning id: 16 hex digits")
+    key: str = Field(description="'detector:installation[:subject]', what deduplicates it")
+    detector: str
+    installation: str = Field(description="installation key: enterprise.site.installation")
+    subject: str = Field(description="a tag key, or '' for the installation as a whole")
+    scope_id: int = Field(description="the scope node the warning belongs to")
+    scope_path: str
+    state: WarningState
+    colour: Colour = Field(description="red (level 1, major) … blue (level 4, low)")
+    level: int = Field(ge=1, le=4, description="the colour's official level: 1 red … 4 blue")
+    raised_colour: Colour
+    colour_since: str
+    explanation: ExplanationOut
+    raised_at: str
+    updated_at: str
+    last_observed_at: str
+    observations: int = Field(description="observations deduplicated into this warning")
+    active: bool = Field(description="the detector still sees the condition")
+    active_since: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    closed_at: str | None
+    closed_by: str | None
+    close_cause: str | None
+    feedback: Feedback | None
+    escalations: list[EscalationOut]
+    seq: int
+
+    @classmethod
+    def of(cls, stored: StoredWarning) -> WarningOut:
+        w = stored.warning
+        closure = w.closure
+        return cls(
+            id=w.id,
+            key=w.key.text,
+            detector=w.key.detector,
+            installation=w.key.installation,
+            subject=w.key.subject,
+            scope_id=stored.scope_id,
+            scope_path=stored.scope_path,
+            state=w.state,
+            colour=w.colour,
+            level=w.colour.level,
+            raised_colour=w.raised_colour,
+            colour_since=iso(w.colour_since),
+            explanation=ExplanationOut(
+                text=w.explanation.text,
+                contributions=[
+                    ContributionOut(variable=c.variable, share=c.share)
+                    for c in w.explanation.contributions
+                ],
+            ),
+            raised_at=iso(w.raised_at),
+            updated_at=iso(w.updated_at),
+            last_observed_at=iso(w.last_observed_at),
+            observations=w.observations,
+            active=w.active,
+            active_since=iso(w.active_since),
+            acknowledged_at=_iso(w.acknowledged_at),
+            acknowledged_by=w.acknowledged_by,
+            closed_at=_iso(closure.at) if closure else None,
+            closed_by=closure.actor if closure else None,
+            close_cause=closure.cause if closure else None,
+            feedback=closure.feedback if closure else None,
+            escalations=[
+                EscalationOut(
+                    at=iso(e.at),
+                    from_colour=e.from_colour,
+                    to_colour=e.to_colour,
+                    rule=e.rule,
+                    cause=e.cause,
+                )
+                for e in w.escalations
+            ],
+            seq=w.seq,
+        )
+
+
+class WarningTransitionOut(BaseModel):
+    warning_id: str
+    seq: int
+    at: str
+    input: WarningInput
+    from_state: WarningState | None = Field(description="null for the transition that raised it")
+    to_state: WarningState
+    from_colour: Colour | None
+    to_colour: Colour
+    actor: str = Field(description="'system' or the user who gave the command")
+    cause: str
+    comment: str
+    rule: str = Field(description="the escalation rule, 'grading' for an observation's own grade")
+    feedback: Feedback | None
+
+    @classmethod
+    def of(cls, t: WarningTransition) -> WarningTransitionOut:
+        return cls(
+            warning_id=t.warning_id,
+            seq=t.seq,
+            at=iso(t.at),
+            input=t.input,
+            from_state=t.from_state,
+            to_state=t.to_state,
+            from_colour=t.from_colour,
+            to_colour=t.to_colour,
+            actor=t.actor,
+            cause=t.cause,
+            comment=t.comment,
+            rule=t.rule,
+            feedback=t.feedback,
+        )
+
+
+class CloseWarningIn(CommentIn):
+    """Closing (消警) needs a cause and says what the warning turned out to be."""
+
+    cause: str = Field(max_length=2000, description="what it was and what was done; not empty")
+    feedback: Feedback = Field(
+        description="true_positive (real), false_positive (detector, model or data error) or "
+        "expected (a planned deviation: start-up, shut-down, maintenance)"
+    )

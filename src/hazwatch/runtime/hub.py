@@ -1,4 +1,4 @@
-"""Live fan-out of alarm transitions and value updates to stream subscribers.
+"""Live fan-out of alarm and warning transitions and value updates to stream subscribers.
 
 The engine's worker thread publishes; subscribers are asyncio queues on the server's event
 loop, each limited to the subtrees its user may see. Values are not pushed per reading: the
@@ -27,7 +27,7 @@ MAX_VALUES_PER_EVENT = 2000
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    kind: str  # "alarm" | "values" | "closed"
+    kind: str  # "alarm" | "warning" | "values" | "closed"
     data: dict[str, Any]
 
 
@@ -61,6 +61,21 @@ class Hub:
         """Thread-safe: ``events`` are (scope path, alarm JSON) pairs."""
         with contextlib.suppress(RuntimeError):  # the loop is closing: nobody to tell
             self._loop.call_soon_threadsafe(self._fan_alarms, list(events))
+
+    def publish_warnings(self, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Thread-safe: ``events`` are (scope path, warning JSON) pairs.
+
+        Warnings concern installations and detectors, not single tags: a subscriber's tag
+        filter does not apply to them, only its grant.
+        """
+        with contextlib.suppress(RuntimeError):  # the loop is closing: nobody to tell
+            self._loop.call_soon_threadsafe(self._fan_warnings, list(events))
+
+    def _fan_warnings(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        for sub in list(self._subscribers):
+            for path, data in events:
+                if sub.grant.allows(path):
+                    self._put(sub, Event("warning", data))
 
     def _fan_alarms(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         for sub in list(self._subscribers):

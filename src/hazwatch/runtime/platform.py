@@ -13,6 +13,7 @@ from hazwatch.runtime.clock import Clock
 from hazwatch.runtime.engine import Engine
 from hazwatch.runtime.metrics import Metrics
 from hazwatch.runtime.pipeline import Pipeline
+from hazwatch.runtime.warnings import WarningBook
 from hazwatch.settings import Settings
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
@@ -20,6 +21,7 @@ from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
 from hazwatch.storage.user_repository import UserRepository
+from hazwatch.storage.warning_repository import WarningRepository
 
 
 @dataclass(eq=False, kw_only=True)
@@ -29,12 +31,15 @@ class Platform:
     db: Database
     plants: PlantRepository
     alarms: AlarmRepository
+    warnings: WarningRepository
     dead_letters: DeadLetterRepository
     users: UserRepository
     readings: ReadingStore
     metrics: Metrics
     pipeline: Pipeline
     engine: Engine
+    warning_book: WarningBook
+    """Owned by the engine's worker thread: commands go through ``engine.call``."""
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Platform:
@@ -43,6 +48,7 @@ class Platform:
         db.upgrade()
         plants = PlantRepository(db)
         alarms = AlarmRepository(db)
+        warnings = WarningRepository(db)
         dead_letters = DeadLetterRepository(db)
         readings = open_reading_store(db.engine)
         metrics = Metrics()
@@ -68,12 +74,14 @@ class Platform:
             db=db,
             plants=plants,
             alarms=alarms,
+            warnings=warnings,
             dead_letters=dead_letters,
             users=UserRepository(db),
             readings=readings,
             metrics=metrics,
             pipeline=pipeline,
             engine=engine,
+            warning_book=WarningBook(warnings),
         )
 
     def close(self) -> None:

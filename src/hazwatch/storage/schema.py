@@ -8,8 +8,8 @@ Alembic's autogenerate). Portable types only, so one schema serves SQLite and Po
 * enumerations (kinds, states, priorities, roles, reasons) are ``TEXT`` holding the
   ``StrEnum`` value, so adding a member needs no migration;
 * scope membership is the materialised ``path`` of node ids (``/1/4/9/``), copied onto rows
-  that are filtered by scope (``tags.scope_path``, ``dead_letters.scope_path``), so that a
-  grant is a prefix test inside SQL.
+  that are filtered by scope (``tags.scope_path``, ``dead_letters.scope_path``,
+  ``warnings.scope_path``), so that a grant is a prefix test inside SQL.
 
 Journal and dead-letter ids are 64-bit on PostgreSQL; SQLite keeps ``INTEGER PRIMARY KEY``
 there because only that column type aliases the rowid (and so autoincrements).
@@ -183,4 +183,59 @@ dead_letters = Table(
     Column("value", Double, nullable=True),
     Column("payload", Text, nullable=True),
     Index(None, "received"),
+)
+
+warnings = Table(
+    "warnings",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("key", Text, nullable=False, index=True),
+    Column("detector", Text, nullable=False),
+    Column("installation", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False),
+    Column("scope_path", Text, nullable=False, index=True),
+    Column("state", Text, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("colour", Text, nullable=False),
+    Column("raised_colour", Text, nullable=False),
+    Column("colour_since", BigInteger, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("raised_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("last_observed_at", BigInteger, nullable=False),
+    Column("observations", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("active_since", BigInteger, nullable=False),
+    Column("acknowledged_at", BigInteger, nullable=True),
+    Column("acknowledged_by", Text, nullable=True),
+    Column("closed_at", BigInteger, nullable=True),
+    Column("closed_by", Text, nullable=True),
+    Column("close_cause", Text, nullable=True),
+    Column("feedback", Text, nullable=True),
+    Column("escalations", Text, nullable=False),
+)
+"""Early warnings, one row each (current state). ``explanation`` and ``escalations`` are
+JSON text (the explanation's text and contributions; the colour rises, oldest first);
+``scope_path`` is the path of the node the warning belongs to (its subject tag's node, or
+its installation), so that scoped reads are a prefix test like tags'."""
+
+warning_journal = Table(
+    "warning_journal",
+    metadata,
+    Column("warning_id", Text, ForeignKey("warnings.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("input", Text, nullable=False),
+    Column("from_state", Text, nullable=True),
+    Column("to_state", Text, nullable=False),
+    Column("from_colour", Text, nullable=True),
+    Column("to_colour", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("feedback", Text, nullable=True),
+    PrimaryKeyConstraint("warning_id", "seq"),
+    Index(None, "at"),
 )

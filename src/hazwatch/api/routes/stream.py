@@ -1,8 +1,9 @@
-"""The live stream (Server-Sent Events): alarm transitions and value updates.
+"""The live stream (Server-Sent Events): alarm and warning transitions, value updates.
 
-Events: ``alarm`` (an alarm, after any transition), ``values`` (tag id → [epoch ms, value,
-quality] of tags whose newest reading changed) and ``closed`` (the server dropped a
-subscriber that fell behind; the client reconnects and re-reads the alarm list). A comment
+Events: ``alarm`` (an alarm, after any transition), ``warning`` (an early warning, after
+any transition; not narrowed by ``tags``), ``values`` (tag id → [epoch ms, value, quality]
+of tags whose newest reading changed) and ``closed`` (the server dropped a subscriber that
+fell behind; the client reconnects and re-reads the alarm and warning lists). A comment
 line every 15 s keeps proxies from closing an idle stream.
 """
 
