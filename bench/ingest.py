@@ -1,4 +1,7 @@
-"""Throughput of the hot path: validate → store → detect → alarms, in one process.
+"""Throughput of the hot path: validate → store → detect → alarms → warn, in one process.
+
+The warn stage is the platform's: time to limit on every tag (one reading per tag per
+30 s enters its trend), its warnings kept and journaled.
 
 Every tag reports once per plant second; the readings of each plant second go through the
 pipeline in batches. Values wander so that a small share of tags crosses limits and drives
@@ -29,11 +32,13 @@ from hazwatch.domain.clock import HOUR_MS
 from hazwatch.ingest.validation import Admission
 from hazwatch.runtime.metrics import Metrics
 from hazwatch.runtime.pipeline import Pipeline
+from hazwatch.runtime.warnings import WarningBook
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.readings.store import open_reading_store
+from hazwatch.storage.warning_repository import WarningRepository
 from synthetic import synthetic_plant
 
 PG_URL = os.environ.get(
@@ -70,6 +75,7 @@ def run(tags: int, backend: str, seconds: float, batch_size: int) -> dict[str, o
         ids = np.array(sorted(t.id for t in tag_list), dtype=np.int32)
         start = int(time.time() * 1000) - HOUR_MS
         metrics = Metrics()
+        book = WarningBook(WarningRepository(db))
         pipeline = Pipeline(
             tags=tag_list,
             store=open_reading_store(db.engine),
@@ -79,6 +85,7 @@ def run(tags: int, backend: str, seconds: float, batch_size: int) -> dict[str, o
             rollup_retention_ms=HOUR_MS * 24 * 365,
             metrics=metrics,
             now=start,
+            warnings=book,
         )
         rng = np.random.default_rng(1)
         # Most tags sit mid-range; 0.5 % wander across their limits.
@@ -117,6 +124,17 @@ def run(tags: int, backend: str, seconds: float, batch_size: int) -> dict[str, o
             "readings_per_s": round(readings / elapsed),
             "plant_seconds": second,
             "alarm_transitions": int(alarm_changes),
+            "open_warnings": len(book.open()),
+            "pipeline_stage_s": {
+                stage: round(
+                    metrics.registry.get_sample_value(
+                        "hazwatch_stage_seconds_sum", {"stage": stage}
+                    )
+                    or 0.0,
+                    2,
+                )
+                for stage in ("validate", "store", "detect", "alarms", "warn")
+            },
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "peak_rss_mb_before_run": round(rss_before, 1),
         }

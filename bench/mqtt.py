@@ -205,7 +205,7 @@ def stage_seconds(platform: Platform) -> dict[str, float]:
         stage: round(
             registry.get_sample_value("hazwatch_stage_seconds_sum", {"stage": stage}) or 0.0, 2
         )
-        for stage in ("validate", "store", "detect", "alarms")
+        for stage in ("validate", "store", "detect", "alarms", "warn")
     }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from hazwatch.connectors.simulator.demo import FROZEN_TAG, OFFLINE_TAG, OVERFILL_TAG
+from hazwatch.connectors.simulator.demo import FROZEN_TAG, LEAK_TAG, OFFLINE_TAG, OVERFILL_TAG
 
 pytestmark = pytest.mark.slow
 
@@ -55,3 +57,25 @@ def test_the_trend_of_the_overfilled_tag_has_history(demo_server: Any) -> None:
     tag = demo_server.api("GET", f"/tags/{hh['tag_id']}").json()
     hh_limit = next(lim["value"] for lim in tag["limits"] if lim["kind"] == "HH")
     assert max((p["max"] if p["max"] is not None else p["value"]) for p in points) >= hh_limit
+
+
+def test_the_slow_leak_is_warned_before_any_limit_alarm(demo_server: Any) -> None:
+    demo_server.wait_for_alarm("H", timeout=120, state=None, tag_key=LEAK_TAG)
+    warnings = demo_server.api(
+        "GET", "/warnings", params={"include_closed": "true", "detector": "ttl"}
+    ).json()
+    (leak,) = [w for w in warnings if w["subject"] == LEAK_TAG]
+    # Once past H the same warning looks ahead to HH.
+    assert re.match(
+        f"{re.escape(LEAK_TAG)} is heading for its H{{1,2}} limit", leak["explanation"]["text"]
+    )
+    journal = demo_server.api("GET", "/alarms/journal", params={"limit": 5000}).json()
+    limit_alarms = [
+        t["at"]
+        for t in journal
+        if t["input"] == "activate" and t["condition"] in {"HH", "H", "L", "LL"}
+    ]
+    assert limit_alarms, "the demo raises limit alarms"
+    assert datetime.fromisoformat(leak["raised_at"]) < min(
+        datetime.fromisoformat(at) for at in limit_alarms
+    )

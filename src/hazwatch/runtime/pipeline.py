@@ -1,4 +1,8 @@
-"""The hot path in one place: validate → store → detect → alarms, one batch at a time.
+"""The hot path in one place: validate → store → detect → alarms → warn, one batch at a time.
+
+The warn stage runs where the pipeline has a ``WarningBook``: the time-to-limit watch
+(``warn.watch``) raises, refreshes and lets subside the warnings of tags heading for a
+limit.
 
 ``Pipeline`` is synchronous and single-threaded: the engine calls it from its one worker
 thread, benchmarks call it directly. Python objects are made only for refused readings and
@@ -25,11 +29,15 @@ from hazwatch.domain.link import Health
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.tag import LINK_KINDS, ConditionKind, Priority, Tag
 from hazwatch.domain.tagtable import TagTable
+from hazwatch.domain.warning import Explanation, Observation, WarningKey
 from hazwatch.ingest.validation import REASON_CODES, Admission, validate
 from hazwatch.runtime.metrics import Metrics
+from hazwatch.runtime.warnings import WarningBook
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.readings.store import ReadingStore
+from hazwatch.warn import watch
+from hazwatch.warn.watch import TimeToLimitWatch, Verdicts
 
 MAX_REPORTED = 20
 
@@ -105,6 +113,8 @@ class Pipeline:
         rollup_retention_ms: Millis,
         max_shelve_ms: Millis = DAY_MS,
         link_delay_ms: Millis = 10_000,
+        warnings: WarningBook | None = None,
+        trend: TimeToLimitWatch | None = None,
     ) -> None:
         self._store = store
         self._alarm_repo = alarms
@@ -133,6 +143,17 @@ class Pipeline:
             if a.active and a.condition in LINK_KINDS
         )
         self._count_not_normal()
+        self.warnings = warnings
+        self.trend = trend or TimeToLimitWatch()
+        if warnings is not None:
+            self.trend.restore(
+                [
+                    self.tags_by_key[s.warning.key.subject].id
+                    for s in warnings.open()
+                    if s.warning.key.detector == watch.NAME
+                    and s.warning.key.subject in self.tags_by_key
+                ]
+            )
 
     def retable(self, tags: Sequence[Tag], *, now: Millis) -> None:
         """Take a new set of tags (after a plant import); state of surviving tags is kept."""
@@ -171,7 +192,10 @@ class Pipeline:
         t3 = self._stage("detect", t2, arrived)
         changes = self.book.apply(events, now) if events else []
         self._record(changes)
-        self._stage("alarms", t3, arrived)
+        t4 = self._stage("alarms", t3, arrived)
+        if self.warnings is not None:
+            self._warn(self.warnings, self.trend.observe(stored, self.table, now), now)
+            self._stage("warn", t4, arrived)
 
         rejected = verdict.rejected
         reasons = [REASON_CODES[c - 1] for c in verdict.reasons.tolist()]
@@ -187,11 +211,37 @@ class Pipeline:
 
     def tick(self, now: Millis) -> list[AlarmChange]:
         """Let time pass: delays complete, silent tags and lost links go offline, shelves
-        expire."""
+        expire, unanswered warnings escalate."""
         events = self.detector.tick(now) + self.links.tick(now)
         changes = self.book.apply(events, now) + self.book.tick(now)
         self._record(changes)
+        if self.warnings is not None:
+            self.warnings.tick(now)
         return changes
+
+    def _warn(self, book: WarningBook, verdicts: Verdicts, now: Millis) -> None:
+        """Hand the time-to-limit verdicts to the warning book."""
+        for warned in verdicts.warned:
+            tag = self.tags.get(warned.tag)
+            if tag is None:
+                continue
+            minutes = max(0.0, (warned.crossing_at - warned.at) / 60_000)
+            book.observe(
+                Observation(
+                    key=_trend_key(tag),
+                    at=warned.at,
+                    colour=warned.colour,
+                    explanation=Explanation(
+                        text=f"{tag.key} is heading for its {warned.limit} limit: "
+                        f"crossing in about {minutes:.0f} min ({warned.reason})"
+                    ),
+                ),
+                now=now,
+            )
+        for tag_id, at in verdicts.subsided:
+            tag = self.tags.get(tag_id)
+            if tag is not None:
+                book.subside(_trend_key(tag), at=at, now=now, cause="no limit crossing forecast")
 
     def report_link(
         self, tag_id: int, health: Health, detail: str, *, now: Millis
@@ -310,3 +360,8 @@ class Pipeline:
         self._metrics.stage_seconds.labels(stage=name).observe(ended - started)
         self._metrics.stage_lag.labels(stage=name).set(ended - arrived)
         return ended
+
+
+def _trend_key(tag: Tag) -> WarningKey:
+    installation = ".".join(tag.key.split(".")[:3])
+    return WarningKey(detector=watch.NAME, installation=installation, subject=tag.key)

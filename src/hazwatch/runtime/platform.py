@@ -52,6 +52,7 @@ class Platform:
         dead_letters = DeadLetterRepository(db)
         readings = open_reading_store(db.engine)
         metrics = Metrics()
+        warning_book = WarningBook(warnings)
         pipeline = Pipeline(
             tags=plants.tags(),
             store=readings,
@@ -64,6 +65,7 @@ class Platform:
             link_delay_ms=int(settings.link_alarm_delay_s * 1000),
             metrics=metrics,
             now=clock.now(),
+            warnings=warning_book,
         )
         engine = Engine(
             pipeline, clock, metrics, queue_size=settings.queue_batches, tick_s=settings.tick_s
@@ -81,7 +83,7 @@ class Platform:
             metrics=metrics,
             pipeline=pipeline,
             engine=engine,
-            warning_book=WarningBook(warnings),
+            warning_book=warning_book,
         )
 
     def close(self) -> None:
