@@ -83,6 +83,18 @@ def test_an_empty_batch_makes_no_message() -> None:
     assert encode_batch(Batch.empty(NOW), _keys().table(), limit=10).messages == ()
 
 
+def _http_intake(keys: TagKeys) -> Intake:
+    """What ``POST /api/v1/ingest`` knows: the tags of ``keys``, all in the sender's scope."""
+    return Intake(
+        resolve=lambda k: TagRef(id=keys.resolve(k) or 0, scope_path="/1/"),
+        allowed=lambda path: True,
+        source="http",
+        sender_path="/1/",
+        now=NOW,
+        limit=100,
+    )
+
+
 def test_rows_form_is_what_http_ingest_reads() -> None:
     keys = _keys("lpg.main.farm.tk-1.level", "lpg.main.farm.tk-2.level")
     batch = Batch.of(
@@ -93,14 +105,7 @@ def test_rows_form_is_what_http_ingest_reads() -> None:
         received=NOW,
     )
     (message,) = encode_batch(batch, keys.table(), limit=10).messages
-    intake = Intake(
-        resolve=lambda k: TagRef(id=keys.resolve(k) or 0, scope_path="/1/"),
-        allowed=lambda path: True,
-        source="http",
-        sender_path="/1/",
-        now=NOW,
-        limit=100,
-    )
+    intake = _http_intake(keys)
     decoded = decode_json(rows_body(message.body), intake)
     assert decoded.batch.ts.tolist() == [NOW, NOW + 1]
     assert decoded.batch.quality.tolist() == [0, 1]
@@ -153,14 +158,7 @@ def test_server_timestamps_reach_the_platform_by_mqtt_and_by_http() -> None:
     (message,) = encode_batch(batch, keys.table(), limit=10).messages
     columns = decode_columns(message.body)
     assert columns.server_ts is not None and columns.server_ts.tolist() == [NOW + 7, 0]
-    intake = Intake(
-        resolve=lambda k: TagRef(id=keys.resolve(k) or 0, scope_path="/1/"),
-        allowed=lambda path: True,
-        source="http",
-        sender_path="/1/",
-        now=NOW,
-        limit=100,
-    )
+    intake = _http_intake(keys)
     decoded = decode_json(rows_body(message.body), intake)
     assert decoded.batch.server_ts is not None
     assert decoded.batch.server_ts.tolist() == [NOW + 7, 0]
