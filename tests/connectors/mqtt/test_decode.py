@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from hazwatch.connectors.mqtt.decode import MAX_TS, Decoded, Decoder
+from hazwatch.connectors.mqtt.decode import Decoded, Decoder
 from hazwatch.domain.batch import Quality
+from hazwatch.domain.clock import MAX_MILLIS as MAX_TS
 from hazwatch.domain.reject import RejectReason
 
 NOW = 1_800_000_100_000

@@ -21,7 +21,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from hazwatch.api.deps import PlatformDep, SenderDep
 from hazwatch.api.schemas import ProblemOut
-from hazwatch.connectors.mqtt.links import MAX_DETAIL, MAX_TS
+from hazwatch.connectors.mqtt.links import MAX_DETAIL
+from hazwatch.domain.clock import MAX_MILLIS
 from hazwatch.domain.keys import EQUIPMENT_KEY
 from hazwatch.domain.link import Health, status_key
 from hazwatch.domain.reject import DeadLetter, RejectReason
@@ -74,7 +75,7 @@ class LinksIn(BaseModel):
         }
     )
 
-    ts: int = Field(strict=True, ge=0, le=MAX_TS, description="when, epoch milliseconds")
+    ts: int = Field(strict=True, ge=0, le=MAX_MILLIS, description="when, epoch milliseconds")
     links: list[LinkIn] = Field(max_length=MAX_LINKS, description="every link of the sender")
 
     @model_validator(mode="after")

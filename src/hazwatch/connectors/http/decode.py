@@ -20,16 +20,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from hazwatch.domain.batch import NO_STAMP, Batch, Quality
-from hazwatch.domain.clock import Millis, to_millis
+from hazwatch.domain.clock import Millis, parse_millis
 from hazwatch.domain.reject import DeadLetter, RejectReason
 
 EXCERPT = 2000
@@ -206,7 +204,7 @@ def _read_one(
         return _Refusal(RejectReason.UNKNOWN_TAG, f"unknown tag {key!r}")
     if not allowed(ref.scope_path):
         return _Refusal(RejectReason.FORBIDDEN, f"tag {key!r} lies outside this sender's scope")
-    stamp = _millis(ts)
+    stamp = parse_millis(ts)
     if stamp is None:
         return _Refusal(
             RejectReason.MALFORMED, '"ts" must be ISO 8601 with a zone, or epoch milliseconds'
@@ -216,28 +214,13 @@ def _read_one(
     code = QUALITIES.get(quality if not isinstance(quality, str) else quality.lower())
     if code is None:
         return _Refusal(RejectReason.MALFORMED, '"quality" must be good, uncertain or bad')
-    server_stamp = NO_STAMP if server is None else _millis(server)
+    server_stamp = NO_STAMP if server is None else parse_millis(server)
     if server_stamp is None:
         return _Refusal(
             RejectReason.MALFORMED,
             '"server_ts" must be ISO 8601 with a zone, or epoch milliseconds (0: none)',
         )
     return ref.id, stamp, float(value), int(code), server_stamp
-
-
-def _millis(ts: object) -> int | None:
-    if isinstance(ts, bool):
-        return None
-    if isinstance(ts, int):
-        return ts
-    if isinstance(ts, float) and math.isfinite(ts):
-        return int(ts)
-    if isinstance(ts, str) and ts:
-        try:
-            return int(ts) if ts.isdigit() else to_millis(datetime.fromisoformat(ts))
-        except ValueError:
-            return None
-    return None
 
 
 def _path_of(key: str | None, resolve: Resolve, sender_path: str) -> str:

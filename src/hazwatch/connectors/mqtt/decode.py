@@ -31,10 +31,8 @@ bulk and extended into the batch's lists, which become numpy arrays once per bat
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -43,14 +41,12 @@ from hazwatch.connectors.http.decode import EXCERPT, QUALITIES, excerpt
 from hazwatch.connectors.mqtt.config import TOPIC_ROOT
 from hazwatch.connectors.mqtt.links import LinksMessage, LinksTopic, links_topic_of, parse_links
 from hazwatch.domain.batch import NO_STAMP, Batch
-from hazwatch.domain.clock import Millis, to_millis
+from hazwatch.domain.clock import MAX_MILLIS, Millis, parse_millis
 from hazwatch.domain.keys import SEGMENT_RE, TAG_KEY
 from hazwatch.domain.reject import DeadLetter, RejectReason
 
 Resolve = Callable[[str], int | None]
 
-MAX_TS: Millis = 253_402_300_799_999
-"""The last millisecond of the year 9999: later (or negative) stamps are refused."""
 
 _NUMBERS = frozenset({int, float})
 _INTS = frozenset({int})
@@ -201,7 +197,7 @@ class Decoder:
         if (
             tag_id is not None
             and type(ts) is int
-            and 0 <= ts <= MAX_TS
+            and 0 <= ts <= MAX_MILLIS
             and (type(value) is float or type(value) is int)
             and quality is None
             and server is None
@@ -279,7 +275,7 @@ class Decoder:
         except TypeError:  # a key that is a list or an object
             ids = None
         # A single "ts" or "quality" stands for all readings; _shape_problem checked it.
-        stamps: list[Any] = ts if type(ts) is list else [millis(ts)] * n
+        stamps: list[Any] = ts if type(ts) is list else [parse_millis(ts)] * n
         qualities: list[Any] = quality if type(quality) is list else [quality_code(quality)] * n
         servers: list[Any] = server if type(server) is list else [NO_STAMP] * n
         if (
@@ -325,7 +321,7 @@ class Decoder:
         out: _Out,
     ) -> None:
         read = self._check(key, ts, value, quality, enterprise, cache)
-        stamped = NO_STAMP if server is None else millis(server)
+        stamped = NO_STAMP if server is None else parse_millis(server)
         if isinstance(read, _Refusal) or stamped is None:
             refusal = (
                 read
@@ -358,7 +354,7 @@ class Decoder:
             if isinstance(found, _Refusal):
                 return found
             tag_id = found
-        stamp = millis(ts)
+        stamp = parse_millis(ts)
         if stamp is None:
             return _Refusal(RejectReason.MALFORMED, _TS_RULE)
         if type(value) is not float and type(value) is not int:
@@ -465,7 +461,7 @@ class _Out:
                 reason=refusal.reason,
                 detail=where + refusal.detail,
                 tag_key=key if type(key) is str and key else None,
-                ts=millis(ts),
+                ts=parse_millis(ts),
                 value=float(value) if type(value) is float or type(value) is int else None,
                 payload=orjson.dumps(
                     {k: v for k, v in shown.items() if v is not None}, default=str
@@ -475,24 +471,6 @@ class _Out:
 
 
 # Checks shared by the forms.
-
-
-def millis(ts: object) -> Millis | None:
-    """Epoch milliseconds of a JSON ``ts`` (an int, a float, ISO 8601 with a zone), or None
-    when it is none of these or lies outside 0 … year 9999."""
-    stamp: int
-    if type(ts) is int:
-        stamp = ts
-    elif type(ts) is float and math.isfinite(ts):
-        stamp = int(ts)
-    elif type(ts) is str and ts:
-        try:
-            stamp = to_millis(datetime.fromisoformat(ts))
-        except ValueError:
-            return None
-    else:
-        return None
-    return stamp if 0 <= stamp <= MAX_TS else None
 
 
 def quality_code(quality: object) -> int | None:
@@ -513,7 +491,7 @@ def _shape_problem(n: int, values: object, ts: object, quality: object) -> str:
     if type(ts) is list:
         if len(ts) != n:
             return '"ts" must be one time or a list as long as "tag"'
-    elif millis(ts) is None:
+    elif parse_millis(ts) is None:
         return _TS_RULE
     if type(quality) is list:
         if len(quality) != n:
@@ -536,7 +514,7 @@ def _server_problem(n: int, server: object) -> str:
 
 def _stamps_fast(stamps: list[Any]) -> bool:
     """Whether a column of stamps is all ints in range (the common case, checked in bulk)."""
-    return set(map(type, stamps)) <= _INTS and min(stamps) >= 0 and max(stamps) <= MAX_TS
+    return set(map(type, stamps)) <= _INTS and min(stamps) >= 0 and max(stamps) <= MAX_MILLIS
 
 
 def _qualities_fast(qualities: list[Any]) -> bool:

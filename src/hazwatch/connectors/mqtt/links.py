@@ -34,7 +34,7 @@ import orjson
 
 from hazwatch.connectors.http.decode import EXCERPT, excerpt
 from hazwatch.connectors.mqtt.config import TOPIC_ROOT
-from hazwatch.domain.clock import Millis
+from hazwatch.domain.clock import MAX_MILLIS, Millis
 from hazwatch.domain.keys import EQUIPMENT_KEY, SEGMENT_RE
 from hazwatch.domain.link import Health, status_key
 from hazwatch.domain.reject import DeadLetter, RejectReason
@@ -46,7 +46,6 @@ LINKS_LEVEL = "links"
 MAX_DETAIL = 500
 """characters of ``detail`` kept; the rest is cut"""
 
-MAX_TS: Millis = 253_402_300_799_999
 """the last millisecond of the year 9999, as for readings"""
 
 _HEALTHS = {h.value: h for h in Health}
@@ -144,7 +143,7 @@ def parse_links(
     if type(doc) is not dict or type(doc.get("links")) is not list:
         return refuse(RejectReason.MALFORMED, _FORM)
     ts = doc.get("ts")
-    if type(ts) is not int or not 0 <= ts <= MAX_TS:
+    if type(ts) is not int or not 0 <= ts <= MAX_MILLIS:
         return refuse(RejectReason.MALFORMED, '"ts" must be epoch milliseconds (0 to year 9999)')
     lost = doc.get("lost", False)
     if type(lost) is not bool:
