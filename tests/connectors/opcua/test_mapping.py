@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -19,8 +20,9 @@ from hazwatch.connectors.opcua.monitoring import (
     queue_size,
     subscription_parameters,
 )
-from hazwatch.connectors.opcua.naming import browse_key, slug
+from hazwatch.connectors.opcua.naming import browse_key
 from hazwatch.connectors.opcua.plan import Found, make_plan, needs_namespaces, resolve
+from hazwatch.domain.keys import slug
 
 PREFIX = "lpg.main.sphere-farm.tk-201"
 
@@ -32,17 +34,21 @@ PREFIX = "lpg.main.sphere-farm.tk-201"
         ("TK201.Level", "tk201-level"),
         ("Temperature (°C)", "temperature-c"),
         ("Flow  -  Rate", "flow-rate"),
-        ("_hidden_", "hidden"),
+        ("_hidden_", "hidden_"),
         ("Druck_bar", "druck_bar"),
         ("Füllstand", "fullstand"),
-        ("温度", None),
-        ("---", None),
-        ("x" * 80, "x" * 64),
     ],
 )
-def test_slug(name: str, expected: str | None) -> None:
+def test_slug(name: str, expected: str) -> None:
     assert slug(name) == expected
-    assert browse_key(PREFIX, name) == (None if expected is None else f"{PREFIX}.{expected}")
+    assert browse_key(PREFIX, name) == f"{PREFIX}.{expected}"
+
+
+@pytest.mark.parametrize("name", ["温度", "---", "x" * 80])
+def test_names_that_would_merge_or_vanish_keep_apart_by_a_hash(name: str) -> None:
+    key = browse_key(PREFIX, name)
+    assert re.fullmatch(r"(x{55}-)?[0-9a-f]{8}", key.removeprefix(f"{PREFIX}."))
+    assert key != browse_key(PREFIX, name + "2")
 
 
 def config(**overrides: Any) -> OpcUaConfig:
@@ -84,17 +90,20 @@ def test_plan_named_nodes_first_then_browsed_ones() -> None:
     assert plan.problems == ()
 
 
-def test_plan_reports_names_without_keys_and_keys_taken_twice() -> None:
+def test_plan_keys_every_name_and_reports_keys_taken_twice() -> None:
     plan = make_plan(
         config(),
         [[found("温度", "TK201.T1"), found("level", "TK201.OtherLevel"), found("Running")]],
     )
-    assert [w.key for w in plan.watches] == [f"{PREFIX}.level", f"{PREFIX}.running"]
+    assert [w.key for w in plan.watches] == [
+        f"{PREFIX}.level",
+        browse_key(PREFIX, "温度"),
+        f"{PREFIX}.running",
+    ]
     assert [(p.label, p.key) for p in plan.problems] == [
-        ("ns=2;s=TK201.T1", None),
         ("ns=2;s=TK201.OtherLevel", f"{PREFIX}.level"),
     ]
-    assert "already read from ns=2;s=TK201.Level" in plan.problems[1].detail
+    assert "already read from ns=2;s=TK201.Level" in plan.problems[0].detail
 
 
 def test_plan_skips_variables_found_twice() -> None:

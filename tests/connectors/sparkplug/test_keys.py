@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from hazwatch.connectors.sparkplug.keys import equipment_key, slug, tag_key
+from hazwatch.connectors.sparkplug.keys import equipment_key, tag_key
+from hazwatch.domain.keys import slug
 
 SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

@@ -107,15 +107,6 @@ def make_plan(
             seen.add(variable.node_id)
             label = variable.node_id.to_string()
             key = browse_key(entry.tag_prefix, variable.browse_name)
-            if key is None:
-                problems.append(
-                    Problem(
-                        label=label,
-                        key=None,
-                        detail=f"browse name {variable.browse_name!r} gives no tag key",
-                    )
-                )
-                continue
             if key in by_key:
                 problems.append(
                     Problem(
