@@ -28,6 +28,17 @@ def test_jackson_mudholkar_holds_the_tail_of_a_weighted_chi2() -> None:
     assert np.mean(q > limit) == pytest.approx(0.01, abs=0.003)
 
 
+def test_spread_residual_eigenvalues_still_hold_the_tail() -> None:
+    """One large residual direction among many small ones drives h₀ below 0, where the
+    Jackson–Mudholkar formula breaks down; the limit must still hold about 1 %."""
+    rng = np.random.default_rng(8)
+    lam = np.array([1.0] + [0.01] * 100)
+    q = (rng.standard_normal((100_000, lam.size)) ** 2) @ lam
+    limit = control_limit.jackson_mudholkar(residual_eigenvalues=lam, confidence=0.99)
+    assert limit > lam.sum(), "above the mean SPE of normal operation"
+    assert np.mean(q > limit) == pytest.approx(0.01, abs=0.004)
+
+
 def test_jackson_mudholkar_without_residual_is_zero() -> None:
     assert control_limit.jackson_mudholkar(residual_eigenvalues=np.zeros(3), confidence=0.99) == 0
 
