@@ -56,6 +56,9 @@ class Settings(BaseModel):
     link_alarm_delay_s: float = Field(
         default=10, ge=0, description="a link must be down this long to raise its alarm"
     )
+    warn_model_check_s: float = Field(
+        default=30, gt=0, description="seconds between checks for newer trained warn models"
+    )
     simulator: SimulatorSettings = SimulatorSettings()
 
     @property

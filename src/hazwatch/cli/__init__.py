@@ -15,6 +15,7 @@ import uvicorn
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import WeakPasswordError, hash_password
+from hazwatch.cli.options import ConfigOpt, DatabaseOpt, DataDirOpt, fail, settings_of
 from hazwatch.cli.warn import warn_app
 from hazwatch.connectors.base import ConnectorError
 from hazwatch.connectors.config_file import (
@@ -30,7 +31,7 @@ from hazwatch.gateway import GatewayConfigError, load_gateway_config, run_gatewa
 from hazwatch.plant.errors import PlantFileError
 from hazwatch.plant.file import dump_plant, load_plant
 from hazwatch.runtime.clock import Clock, WallClock
-from hazwatch.settings import ConfigError, Settings, SimulatorSettings, load_settings
+from hazwatch.settings import Settings, SimulatorSettings
 from hazwatch.storage.database import Database
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.user_repository import UserRepository
@@ -52,30 +53,6 @@ app.add_typer(user_app, name="user")
 app.add_typer(connector_app, name="connector")
 app.add_typer(broker_app, name="broker")
 app.add_typer(warn_app, name="warn")
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="settings file (YAML)", exists=True)
-]
-DataDirOpt = Annotated[
-    Path | None, typer.Option("--data-dir", help="folder of the embedded database")
-]
-DatabaseOpt = Annotated[
-    str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: SQLite in data dir)")
-]
-
-
-def _settings(config: Path | None, **overrides: object) -> Settings:
-    try:
-        if config is not None:
-            return load_settings(config, **overrides)
-        return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
-    except ConfigError as exc:
-        raise _fail(str(exc)) from exc
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
 
 
 @app.command()
@@ -105,7 +82,7 @@ def demo(
     try:
         clock = prepare_demo(settings, admin_password=password)
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"hazwatch demo on http://{host}:{port}/  (simulated time x{speed:g})")
     typer.echo("  user: admin")
     if admin_password is None:
@@ -121,7 +98,7 @@ def serve(
 ) -> None:
     """Run hazwatch with a settings file."""
 
-    settings = _settings(config, host=host, port=port)
+    settings = settings_of(config, host=host, port=port)
     if settings.plant_file is not None:
         _import(settings, settings.plant_file)
     _serve(settings, WallClock())
@@ -135,10 +112,10 @@ def _connectors(settings: Settings) -> list[ConnectorEntry]:
             if path is not None:
                 entries += load_connectors(path)
     except ConnectorConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
-        raise _fail("two connectors share a name across the plant and connectors files")
+        raise fail("two connectors share a name across the plant and connectors files")
     return entries
 
 
@@ -158,7 +135,7 @@ def db_upgrade(
 ) -> None:
     """Create or migrate the database schema to the newest version."""
 
-    settings = _settings(config, data_dir=data_dir, database_url=database_url)
+    settings = settings_of(config, data_dir=data_dir, database_url=database_url)
     db = Database.open(settings.resolved_database_url)
     try:
         db.upgrade()
@@ -172,7 +149,7 @@ def _import(settings: Settings, file: Path) -> None:
     try:
         spec = load_plant(file)
     except PlantFileError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     db = Database.open(settings.resolved_database_url)
     try:
         db.upgrade()
@@ -201,7 +178,7 @@ def plant_import(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Validate a plant file and store it (re-importing the same file changes nothing)."""
-    _import(_settings(config, data_dir=data_dir, database_url=database_url), file)
+    _import(settings_of(config, data_dir=data_dir, database_url=database_url), file)
 
 
 @plant_app.command("export")
@@ -215,7 +192,7 @@ def plant_export(
 ) -> None:
     """Write the stored plant as YAML (it imports back unchanged)."""
 
-    settings = _settings(config, data_dir=data_dir, database_url=database_url)
+    settings = settings_of(config, data_dir=data_dir, database_url=database_url)
     db = Database.open(settings.resolved_database_url)
     try:
         db.upgrade()
@@ -248,24 +225,24 @@ def user_add(
     try:
         the_role = Role(role)
     except ValueError:
-        raise _fail(f"unknown role {role!r}: use admin, operator or viewer") from None
+        raise fail(f"unknown role {role!r}: use admin, operator or viewer") from None
     secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
         password_hash = hash_password(secret)
     except WeakPasswordError as exc:
-        raise _fail(str(exc)) from exc
-    settings = _settings(config, data_dir=data_dir, database_url=database_url)
+        raise fail(str(exc)) from exc
+    settings = settings_of(config, data_dir=data_dir, database_url=database_url)
     db = Database.open(settings.resolved_database_url)
     try:
         db.upgrade()
         node = PlantRepository(db).node_by_keys(scope.split("/") if scope else None)
         if node is None:
-            raise _fail(
+            raise fail(
                 f"no scope node {scope!r}" if scope else "no plant yet: import a plant first"
             )
         users = UserRepository(db)
         if users.get(username) is not None:
-            raise _fail(f"user {username!r} exists already")
+            raise fail(f"user {username!r} exists already")
         users.add(username, password_hash, the_role, node.id)
     finally:
         db.close()
@@ -283,7 +260,7 @@ def gateway(
     try:
         settings = load_gateway_config(config)
     except GatewayConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -304,11 +281,11 @@ def connector_test(
     try:
         entries = load_connectors(config)
     except ConnectorConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if name is not None:
         entries = [e for e in entries if e.name == name]
     if not entries:
-        raise _fail(f"{config}: no connector{f' named {name!r}' if name else ''} configured")
+        raise fail(f"{config}: no connector{f' named {name!r}' if name else ''} configured")
     failed = 0
     for entry in entries:
         result = asyncio.run(probe(entry, count=count, timeout_s=timeout, say=typer.echo))
@@ -340,7 +317,7 @@ def _broker(
     try:
         return asyncio.run(run())
     except (ConnectorError, DynsecError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 @broker_app.command("init")
@@ -354,7 +331,7 @@ def broker_init(
     """Write the dynamic-security plugin's first configuration: one administrator."""
 
     if file.exists():
-        raise _fail(f"{file} exists: the plugin keeps its accounts there")
+        raise fail(f"{file} exists: the plugin keeps its accounts there")
     password = admin_password or secrets.token_urlsafe(18)
     file.write_bytes(
         orjson.dumps(bootstrap_config(admin_user, password), option=orjson.OPT_INDENT_2)

@@ -2,7 +2,9 @@
 
 The warn stage runs where the pipeline has a ``WarningBook``: the time-to-limit watch
 (``warn.watch``) raises, refreshes and lets subside the warnings of tags heading for a
-limit.
+limit, and the installation monitors (``warn.monitoring``) those of installations whose
+trained process model sees abnormal operation. With a ``ModelLoader``, ``tick`` installs
+newer trained models as they are saved.
 
 ``Pipeline`` is synchronous and single-threaded: the engine calls it from its one worker
 thread, benchmarks call it directly. Python objects are made only for refused readings and
@@ -32,11 +34,13 @@ from hazwatch.domain.tagtable import TagTable
 from hazwatch.domain.warning import Explanation, Observation, WarningKey
 from hazwatch.ingest.validation import REASON_CODES, Admission, validate
 from hazwatch.runtime.metrics import Metrics
+from hazwatch.runtime.models import ModelLoader
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.readings.store import ReadingStore
-from hazwatch.warn import watch
+from hazwatch.warn import monitoring, watch
+from hazwatch.warn.monitoring import InstallationMonitors
 from hazwatch.warn.watch import TimeToLimitWatch, Verdicts
 
 MAX_REPORTED = 20
@@ -115,6 +119,8 @@ class Pipeline:
         link_delay_ms: Millis = 10_000,
         warnings: WarningBook | None = None,
         trend: TimeToLimitWatch | None = None,
+        monitors: InstallationMonitors | None = None,
+        models: ModelLoader | None = None,
     ) -> None:
         self._store = store
         self._alarm_repo = alarms
@@ -154,6 +160,9 @@ class Pipeline:
                     and s.warning.key.subject in self.tags_by_key
                 ]
             )
+        self.monitors = monitors or InstallationMonitors()
+        self.models = models
+        self._reload_models(now)
 
     def retable(self, tags: Sequence[Tag], *, now: Millis) -> None:
         """Take a new set of tags (after a plant import); state of surviving tags is kept."""
@@ -162,6 +171,9 @@ class Pipeline:
         self.table = TagTable.build(tags)
         gone = self.detector.retable(self.table, now=now)
         self.latest.resize(len(self.table.known))
+        if self.models is not None:
+            self.models.forget()
+            self._reload_models(now)
         self._record(self.book.apply(gone, now) if gone else [])
 
     def _priority(self, tag_id: int, condition: ConditionKind) -> Priority:
@@ -193,8 +205,14 @@ class Pipeline:
         changes = self.book.apply(events, now) if events else []
         self._record(changes)
         t4 = self._stage("alarms", t3, arrived)
+        # The monitors sample the latest values, so they include this batch's.
+        self.latest.update(stored)
         if self.warnings is not None:
             self._warn(self.warnings, self.trend.observe(stored, self.table, now), now)
+            if len(stored) and len(self.monitors):
+                newest = int(stored.ts.max())
+                verdicts = self.monitors.observe(self.latest.ts, self.latest.value, newest)
+                self._monitor(self.warnings, verdicts, now)
             self._stage("warn", t4, arrived)
 
         rejected = verdict.rejected
@@ -206,7 +224,6 @@ class Pipeline:
         report = self._reject(rejected, reasons, source=source, now=now, scope_path=scope_path)
         accepted = len(stored)
         self._metrics.readings.labels(source=source).inc(accepted)
-        self.latest.update(stored)
         return IngestReport(accepted=accepted, rejected=report[0], examples=report[1])
 
     def tick(self, now: Millis) -> list[AlarmChange]:
@@ -217,7 +234,22 @@ class Pipeline:
         self._record(changes)
         if self.warnings is not None:
             self.warnings.tick(now)
+        if self.models is not None and self.models.due(now):
+            self._reload_models(now)
         return changes
+
+    def _reload_models(self, now: Millis) -> None:
+        """Install trained models newer than those in use (``ModelLoader``)."""
+        if self.models is None:
+            return
+        installed = self.models.refresh(self.monitors, self.tags_by_key, now)
+        if self.warnings is None or not installed:
+            return
+        # An open warning of a (re)loaded model's key must subside once operation is clean.
+        keys = {_monitor_key(m.installation, m.method) for m in installed}
+        self.monitors.restore(
+            [s.warning.key.installation for s in self.warnings.open() if s.warning.key in keys]
+        )
 
     def _warn(self, book: WarningBook, verdicts: Verdicts, now: Millis) -> None:
         """Hand the time-to-limit verdicts to the warning book."""
@@ -242,6 +274,26 @@ class Pipeline:
             tag = self.tags.get(tag_id)
             if tag is not None:
                 book.subside(_trend_key(tag), at=at, now=now, cause="no limit crossing forecast")
+
+    def _monitor(self, book: WarningBook, verdicts: monitoring.Verdicts, now: Millis) -> None:
+        """Hand the installation monitors' verdicts to the warning book."""
+        for flagged in verdicts.flagged:
+            book.observe(
+                Observation(
+                    key=_monitor_key(flagged.installation, flagged.method),
+                    at=flagged.at,
+                    colour=flagged.colour,
+                    explanation=flagged.explanation,
+                ),
+                now=now,
+            )
+        for installation, method, at in verdicts.subsided:
+            book.subside(
+                _monitor_key(installation, method),
+                at=at,
+                now=now,
+                cause="operation back within the trained model",
+            )
 
     def report_link(
         self, tag_id: int, health: Health, detail: str, *, now: Millis
@@ -365,3 +417,7 @@ class Pipeline:
 def _trend_key(tag: Tag) -> WarningKey:
     installation = ".".join(tag.key.split(".")[:3])
     return WarningKey(detector=watch.NAME, installation=installation, subject=tag.key)
+
+
+def _monitor_key(installation: str, method: str) -> WarningKey:
+    return WarningKey(detector=method, installation=installation)

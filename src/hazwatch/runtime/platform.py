@@ -12,6 +12,7 @@ from hazwatch.ingest.validation import Admission
 from hazwatch.runtime.clock import Clock
 from hazwatch.runtime.engine import Engine
 from hazwatch.runtime.metrics import Metrics
+from hazwatch.runtime.models import ModelLoader
 from hazwatch.runtime.pipeline import Pipeline
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.settings import Settings
@@ -21,6 +22,7 @@ from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
 from hazwatch.storage.user_repository import UserRepository
+from hazwatch.storage.warn_model_repository import WarnModelRepository
 from hazwatch.storage.warning_repository import WarningRepository
 
 
@@ -32,6 +34,7 @@ class Platform:
     plants: PlantRepository
     alarms: AlarmRepository
     warnings: WarningRepository
+    warn_models: WarnModelRepository
     dead_letters: DeadLetterRepository
     users: UserRepository
     readings: ReadingStore
@@ -49,6 +52,7 @@ class Platform:
         plants = PlantRepository(db)
         alarms = AlarmRepository(db)
         warnings = WarningRepository(db)
+        warn_models = WarnModelRepository(db)
         dead_letters = DeadLetterRepository(db)
         readings = open_reading_store(db.engine)
         metrics = Metrics()
@@ -66,6 +70,7 @@ class Platform:
             metrics=metrics,
             now=clock.now(),
             warnings=warning_book,
+            models=ModelLoader(warn_models, check_every_ms=int(settings.warn_model_check_s * 1000)),
         )
         engine = Engine(
             pipeline, clock, metrics, queue_size=settings.queue_batches, tick_s=settings.tick_s
@@ -77,6 +82,7 @@ class Platform:
             plants=plants,
             alarms=alarms,
             warnings=warnings,
+            warn_models=warn_models,
             dead_letters=dead_letters,
             users=UserRepository(db),
             readings=readings,

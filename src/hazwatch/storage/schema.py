@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -239,3 +240,25 @@ warning_journal = Table(
     PrimaryKeyConstraint("warning_id", "seq"),
     Index(None, "at"),
 )
+
+warn_models = Table(
+    "warn_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("installation", Text, nullable=False),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("period_ms", BigInteger, nullable=False),
+    Column("variables", Text, nullable=False),
+    Column("trained_from", BigInteger, nullable=False),
+    Column("trained_to", BigInteger, nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("model", LargeBinary, nullable=False),
+    UniqueConstraint("installation", "version"),
+)
+"""Trained process monitors of installations, versions 1, 2, … per installation key.
+``variables`` is the JSON list of tag keys in the model's column order; ``model`` the
+fitted state as an ``.npz`` archive of arrays and JSON parameters (``warn/model.py``),
+never a pickle."""

@@ -14,6 +14,7 @@ one writer connection of its own; reads borrow pooled connections of ``engine``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -70,12 +71,26 @@ def open_reading_store(engine: Engine, *, compact_readings: int = COMPACT_READIN
 
     ``compact_readings``: readings in one part's log that make the next write compact it.
     """
+    return Recorder(_backend(engine), compact_readings=compact_readings)
+
+
+def read_rollups(
+    engine: Engine, tag_ids: Sequence[int], start: Millis, end: Millis
+) -> list[RollupArrays]:
+    """The stored rollups of each tag whose minute overlaps ``[start, end)``, without opening
+    a store: nothing is written, so this may run beside the platform that writes (it does
+    not see the minutes that platform still holds open in memory)."""
+    backend = _backend(engine)
+    try:
+        return [RollupArrays.of(backend.rollups(t, start, end)) for t in tag_ids]
+    finally:
+        backend.close()
+
+
+def _backend(engine: Engine) -> Backend:
     dialect = engine.dialect.name
-    backend: Backend
     if dialect == "sqlite":
-        backend = SqliteBackend(engine)
-    elif dialect == "postgresql":
-        backend = PostgresBackend(engine)
-    else:
-        raise ValueError(f"no reading store for the {dialect} dialect")
-    return Recorder(backend, compact_readings=compact_readings)
+        return SqliteBackend(engine)
+    if dialect == "postgresql":
+        return PostgresBackend(engine)
+    raise ValueError(f"no reading store for the {dialect} dialect")
