@@ -32,6 +32,7 @@ from hazwatch.domain.clock import HOUR_MS
 from hazwatch.ingest.validation import Admission
 from hazwatch.runtime.metrics import Metrics
 from hazwatch.runtime.pipeline import Pipeline
+from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
@@ -85,7 +86,7 @@ def run(tags: int, backend: str, seconds: float, batch_size: int) -> dict[str, o
             rollup_retention_ms=HOUR_MS * 24 * 365,
             metrics=metrics,
             now=start,
-            warnings=book,
+            warn=WarnStage(book),
         )
         rng = np.random.default_rng(1)
         # Most tags sit mid-range; 0.5 % wander across their limits.

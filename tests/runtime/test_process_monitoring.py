@@ -17,6 +17,7 @@ from hazwatch.ingest.validation import Admission
 from hazwatch.runtime.metrics import Metrics
 from hazwatch.runtime.models import ModelLoader
 from hazwatch.runtime.pipeline import Pipeline
+from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
@@ -62,8 +63,7 @@ class Plant:
             rollup_retention_ms=HOUR_MS,
             metrics=Metrics(),
             now=T0,
-            warnings=self.book,
-            models=ModelLoader(self.models, check_every_ms=30_000),
+            warn=WarnStage(self.book, models=ModelLoader(self.models, check_every_ms=30_000)),
         )
         rng = np.random.default_rng(3)
         self.mixing = rng.normal(size=(2, len(TAGS)))
@@ -115,7 +115,7 @@ def test_a_saved_model_is_picked_up_and_a_fault_raises_an_explained_warning(
     assert plant.book.latest(KEY) is None  # no model yet
     assert plant.train() == 1
     plant.run(3)  # the loader looks again within 30 s of plant time
-    assert plant.pipeline.monitors.versions() == {UNIT: 1}
+    assert plant.pipeline.warn.monitors.versions() == {UNIT: 1}
     plant.run(5)
     assert plant.book.latest(KEY) is None
     plant.run(3, fault=30.0)
@@ -131,12 +131,12 @@ def test_a_saved_model_is_picked_up_and_a_fault_raises_an_explained_warning(
 def test_a_newer_version_replaces_the_model_in_use(plant: Plant) -> None:
     plant.train()
     plant.run(2)
-    assert plant.pipeline.monitors.versions() == {}  # checked at start, next after 30 s
+    assert plant.pipeline.warn.monitors.versions() == {}  # checked at start, next after 30 s
     plant.run(1)
-    assert plant.pipeline.monitors.versions() == {UNIT: 1}
+    assert plant.pipeline.warn.monitors.versions() == {UNIT: 1}
     assert plant.train() == 2
     plant.run(3)
-    assert plant.pipeline.monitors.versions() == {UNIT: 2}
+    assert plant.pipeline.warn.monitors.versions() == {UNIT: 2}
 
 
 def test_a_pipeline_starts_with_the_newest_stored_models(db: Database, plant: Plant) -> None:
@@ -144,7 +144,7 @@ def test_a_pipeline_starts_with_the_newest_stored_models(db: Database, plant: Pl
     plant.train()
     restarted = Plant(db)
     try:
-        assert restarted.pipeline.monitors.versions() == {UNIT: 2}
+        assert restarted.pipeline.warn.monitors.versions() == {UNIT: 2}
     finally:
         restarted.store.close()
 

@@ -1,10 +1,7 @@
 """The hot path in one place: validate → store → detect → alarms → warn, one batch at a time.
 
-The warn stage runs where the pipeline has a ``WarningBook``: the time-to-limit watch
-(``warn.watch``) raises, refreshes and lets subside the warnings of tags heading for a
-limit, and the installation monitors (``warn.monitoring``) those of installations whose
-trained process model sees abnormal operation. With a ``ModelLoader``, ``tick`` installs
-newer trained models as they are saved.
+The warn stage (``warn_stage.WarnStage``) runs where the pipeline is given one: early
+warning by time to limit and by the installations' trained process models.
 
 ``Pipeline`` is synchronous and single-threaded: the engine calls it from its one worker
 thread, benchmarks call it directly. Python objects are made only for refused readings and
@@ -31,17 +28,12 @@ from hazwatch.domain.link import Health
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.tag import LINK_KINDS, ConditionKind, Priority, Tag
 from hazwatch.domain.tagtable import TagTable
-from hazwatch.domain.warning import Explanation, Observation, WarningKey
 from hazwatch.ingest.validation import REASON_CODES, Admission, validate
 from hazwatch.runtime.metrics import Metrics
-from hazwatch.runtime.models import ModelLoader
-from hazwatch.runtime.warnings import WarningBook
+from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.readings.store import ReadingStore
-from hazwatch.warn import monitoring, watch
-from hazwatch.warn.monitoring import InstallationMonitors
-from hazwatch.warn.watch import TimeToLimitWatch, Verdicts
 
 MAX_REPORTED = 20
 
@@ -117,10 +109,7 @@ class Pipeline:
         rollup_retention_ms: Millis,
         max_shelve_ms: Millis = DAY_MS,
         link_delay_ms: Millis = 10_000,
-        warnings: WarningBook | None = None,
-        trend: TimeToLimitWatch | None = None,
-        monitors: InstallationMonitors | None = None,
-        models: ModelLoader | None = None,
+        warn: WarnStage | None = None,
     ) -> None:
         self._store = store
         self._alarm_repo = alarms
@@ -149,20 +138,9 @@ class Pipeline:
             if a.active and a.condition in LINK_KINDS
         )
         self._count_not_normal()
-        self.warnings = warnings
-        self.trend = trend or TimeToLimitWatch()
-        if warnings is not None:
-            self.trend.restore(
-                [
-                    self.tags_by_key[s.warning.key.subject].id
-                    for s in warnings.open()
-                    if s.warning.key.detector == watch.NAME
-                    and s.warning.key.subject in self.tags_by_key
-                ]
-            )
-        self.monitors = monitors or InstallationMonitors()
-        self.models = models
-        self._reload_models(now)
+        self.warn = warn
+        if warn is not None:
+            warn.start(self.tags_by_key, now)
 
     def retable(self, tags: Sequence[Tag], *, now: Millis) -> None:
         """Take a new set of tags (after a plant import); state of surviving tags is kept."""
@@ -171,9 +149,8 @@ class Pipeline:
         self.table = TagTable.build(tags)
         gone = self.detector.retable(self.table, now=now)
         self.latest.resize(len(self.table.known))
-        if self.models is not None:
-            self.models.forget()
-            self._reload_models(now)
+        if self.warn is not None:
+            self.warn.retable(self.tags_by_key, now)
         self._record(self.book.apply(gone, now) if gone else [])
 
     def _priority(self, tag_id: int, condition: ConditionKind) -> Priority:
@@ -207,12 +184,15 @@ class Pipeline:
         t4 = self._stage("alarms", t3, arrived)
         # The monitors sample the latest values, so they include this batch's.
         self.latest.update(stored)
-        if self.warnings is not None:
-            self._warn(self.warnings, self.trend.observe(stored, self.table, now), now)
-            if len(stored) and len(self.monitors):
-                newest = int(stored.ts.max())
-                verdicts = self.monitors.observe(self.latest.ts, self.latest.value, newest)
-                self._monitor(self.warnings, verdicts, now)
+        if self.warn is not None:
+            self.warn.process(
+                stored,
+                self.latest.ts,
+                self.latest.value,
+                table=self.table,
+                tags=self.tags,
+                now=now,
+            )
             self._stage("warn", t4, arrived)
 
         rejected = verdict.rejected
@@ -232,68 +212,9 @@ class Pipeline:
         events = self.detector.tick(now) + self.links.tick(now)
         changes = self.book.apply(events, now) + self.book.tick(now)
         self._record(changes)
-        if self.warnings is not None:
-            self.warnings.tick(now)
-        if self.models is not None and self.models.due(now):
-            self._reload_models(now)
+        if self.warn is not None:
+            self.warn.tick(self.tags_by_key, now)
         return changes
-
-    def _reload_models(self, now: Millis) -> None:
-        """Install trained models newer than those in use (``ModelLoader``)."""
-        if self.models is None:
-            return
-        installed = self.models.refresh(self.monitors, self.tags_by_key, now)
-        if self.warnings is None or not installed:
-            return
-        # An open warning of a (re)loaded model's key must subside once operation is clean.
-        keys = {_monitor_key(m.installation, m.method) for m in installed}
-        self.monitors.restore(
-            [s.warning.key.installation for s in self.warnings.open() if s.warning.key in keys]
-        )
-
-    def _warn(self, book: WarningBook, verdicts: Verdicts, now: Millis) -> None:
-        """Hand the time-to-limit verdicts to the warning book."""
-        for warned in verdicts.warned:
-            tag = self.tags.get(warned.tag)
-            if tag is None:
-                continue
-            minutes = max(0.0, (warned.crossing_at - warned.at) / 60_000)
-            book.observe(
-                Observation(
-                    key=_trend_key(tag),
-                    at=warned.at,
-                    colour=warned.colour,
-                    explanation=Explanation(
-                        text=f"{tag.key} is heading for its {warned.limit} limit: "
-                        f"crossing in about {minutes:.0f} min ({warned.reason})"
-                    ),
-                ),
-                now=now,
-            )
-        for tag_id, at in verdicts.subsided:
-            tag = self.tags.get(tag_id)
-            if tag is not None:
-                book.subside(_trend_key(tag), at=at, now=now, cause="no limit crossing forecast")
-
-    def _monitor(self, book: WarningBook, verdicts: monitoring.Verdicts, now: Millis) -> None:
-        """Hand the installation monitors' verdicts to the warning book."""
-        for flagged in verdicts.flagged:
-            book.observe(
-                Observation(
-                    key=_monitor_key(flagged.installation, flagged.method),
-                    at=flagged.at,
-                    colour=flagged.colour,
-                    explanation=flagged.explanation,
-                ),
-                now=now,
-            )
-        for installation, method, at in verdicts.subsided:
-            book.subside(
-                _monitor_key(installation, method),
-                at=at,
-                now=now,
-                cause="operation back within the trained model",
-            )
 
     def report_link(
         self, tag_id: int, health: Health, detail: str, *, now: Millis
@@ -412,12 +333,3 @@ class Pipeline:
         self._metrics.stage_seconds.labels(stage=name).observe(ended - started)
         self._metrics.stage_lag.labels(stage=name).set(ended - arrived)
         return ended
-
-
-def _trend_key(tag: Tag) -> WarningKey:
-    installation = ".".join(tag.key.split(".")[:3])
-    return WarningKey(detector=watch.NAME, installation=installation, subject=tag.key)
-
-
-def _monitor_key(installation: str, method: str) -> WarningKey:
-    return WarningKey(detector=method, installation=installation)

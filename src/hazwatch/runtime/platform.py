@@ -14,6 +14,7 @@ from hazwatch.runtime.engine import Engine
 from hazwatch.runtime.metrics import Metrics
 from hazwatch.runtime.models import ModelLoader
 from hazwatch.runtime.pipeline import Pipeline
+from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.settings import Settings
 from hazwatch.storage.alarm_repository import AlarmRepository
@@ -69,8 +70,12 @@ class Platform:
             link_delay_ms=int(settings.link_alarm_delay_s * 1000),
             metrics=metrics,
             now=clock.now(),
-            warnings=warning_book,
-            models=ModelLoader(warn_models, check_every_ms=int(settings.warn_model_check_s * 1000)),
+            warn=WarnStage(
+                warning_book,
+                models=ModelLoader(
+                    warn_models, check_every_ms=int(settings.warn_model_check_s * 1000)
+                ),
+            ),
         )
         engine = Engine(
             pipeline, clock, metrics, queue_size=settings.queue_batches, tick_s=settings.tick_s
