@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hazwatch.domain.clock import DAY_MS, Millis
+from hazwatch.domain.clock import DAY_MS, MINUTE_MS, Millis
+from hazwatch.domain.warning import Colour
+from hazwatch.warn.escalation import (
+    AgreementBasis,
+    AgreementRule,
+    EscalationPolicy,
+    PersistBasis,
+    PersistRule,
+)
+from hazwatch.warn.forecast import TimeToLimit
+from hazwatch.warn.watch import TimeToLimitWatch
 
 
 class ConfigError(Exception):
@@ -27,6 +37,98 @@ class SimulatorSettings(BaseModel):
     speed: float = Field(default=1.0, gt=0, le=3600)
     seed: int = 0
     step_s: float = Field(default=0.25, gt=0, description="wall-clock seconds between steps")
+
+
+class PersistRuleSettings(BaseModel):
+    """One colour up per ``after_min`` that a warning persists (``warn.escalation``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["persist"]
+    name: str = Field(min_length=1)
+    after_min: float = Field(gt=0, description="minutes at one colour before the next")
+    basis: PersistBasis = PersistBasis.UNACKNOWLEDGED
+    ceiling: Colour = Colour.RED
+
+
+class AgreementRuleSettings(BaseModel):
+    """One colour up when ``detectors`` detectors of one installation agree."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["agreement"]
+    name: str = Field(min_length=1)
+    detectors: int = Field(ge=2, description="distinct detectors (or sources) that agree")
+    window_min: float = Field(gt=0, description="within this many minutes")
+    basis: AgreementBasis = AgreementBasis.DETECTOR
+    at_least: Colour = Colour.BLUE
+    ceiling: Colour = Colour.RED
+
+
+RuleSettings = Annotated[PersistRuleSettings | AgreementRuleSettings, Field(discriminator="kind")]
+
+
+def _default_rules() -> list[PersistRuleSettings | AgreementRuleSettings]:
+    return [
+        PersistRuleSettings(kind="persist", name="unacknowledged-30min", after_min=30),
+        AgreementRuleSettings(kind="agreement", name="area-agreement", detectors=2, window_min=10),
+    ]
+
+
+class WarningSettings(BaseModel):
+    """Early warning: escalation rules and the time-to-limit forecast.
+
+    The default rules are placeholders of the proposed national rule set (persisting
+    unacknowledged for 30 min; two detectors of one installation within 10 min): set the
+    ones the supervising authority prescribes.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    escalation: list[RuleSettings] = Field(
+        default_factory=_default_rules,
+        description="escalation rules, each named; an empty list never escalates",
+    )
+    horizon_min: float = Field(
+        default=60, gt=0, description="time to limit: how far ahead a crossing warns"
+    )
+    confidence: float = Field(
+        default=0.95, gt=0, lt=1, description="time to limit: confidence of the trend"
+    )
+    trend_period_s: float = Field(
+        default=30, gt=0, description="time to limit: one reading per tag per period"
+    )
+
+    def policy(self) -> EscalationPolicy:
+        rules: list[PersistRule | AgreementRule] = []
+        for rule in self.escalation:
+            if isinstance(rule, PersistRuleSettings):
+                rules.append(
+                    PersistRule(
+                        name=rule.name,
+                        after_ms=int(rule.after_min * MINUTE_MS),
+                        basis=rule.basis,
+                        ceiling=rule.ceiling,
+                    )
+                )
+            else:
+                rules.append(
+                    AgreementRule(
+                        name=rule.name,
+                        detectors=rule.detectors,
+                        window_ms=int(rule.window_min * MINUTE_MS),
+                        basis=rule.basis,
+                        at_least=rule.at_least,
+                        ceiling=rule.ceiling,
+                    )
+                )
+        return EscalationPolicy(rules=tuple(rules))
+
+    def trend(self) -> TimeToLimitWatch:
+        return TimeToLimitWatch(
+            forecaster=TimeToLimit(horizon_s=self.horizon_min * 60, confidence=self.confidence),
+            period_ms=int(self.trend_period_s * 1000),
+        )
 
 
 class Settings(BaseModel):
@@ -60,6 +162,7 @@ class Settings(BaseModel):
         default=30, gt=0, description="seconds between checks for newer trained warn models"
     )
     simulator: SimulatorSettings = SimulatorSettings()
+    warnings: WarningSettings = WarningSettings()
 
     @property
     def raw_retention_ms(self) -> Millis:

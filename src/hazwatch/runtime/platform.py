@@ -57,7 +57,7 @@ class Platform:
         dead_letters = DeadLetterRepository(db)
         readings = open_reading_store(db.engine)
         metrics = Metrics()
-        warning_book = WarningBook(warnings)
+        warning_book = WarningBook(warnings, policy=settings.warnings.policy())
         pipeline = Pipeline(
             tags=plants.tags(),
             store=readings,
@@ -72,6 +72,7 @@ class Platform:
             now=clock.now(),
             warn=WarnStage(
                 warning_book,
+                trend=settings.warnings.trend(),
                 models=ModelLoader(
                     warn_models, check_every_ms=int(settings.warn_model_check_s * 1000)
                 ),
