@@ -1,0 +1,1 @@
+"""Linkage disposal: playbooks, notifications, incidents, park linkage (plume), resources."""
