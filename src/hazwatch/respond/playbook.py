@@ -1,0 +1,322 @@
+"""Playbooks: what happens, step by step, when an alarm or a warning calls for a response.
+
+A playbook is declared in YAML, versioned, and validated before use; every problem of a
+file is reported at once, naming the step and the field
+(``steps[1] (wait-shift).timeout_s: Input should be greater than 0``)::
+
+    name: chlorine-leak
+    version: 3
+    title: 液氯泄漏 / chlorine release
+    trigger:
+      event: alarm                    # alarm | warning
+      conditions: [H, HH]             # alarms: which conditions (default: any)
+      min_priority: high              # alarms: at least this priority
+      tags: ["*.gas-detection.*"]     # tag keys (globs): a class of tags
+      scope: chlor                    # a key prefix: enterprise, site or installation
+    steps:
+      - id: notify-shift
+        kind: notify
+        to: [position:shift-operator@installation]
+        channels: [webhook, email]
+      - id: wait-shift
+        kind: wait_ack
+        timeout_s: 120
+        next: {acknowledged: incident}  # outcome → next step (default: the next in the list)
+      - id: notify-park
+        kind: notify
+        to: [position:emergency-office@park]
+      - id: incident
+        kind: open_incident
+        plan: chlorine-release
+      - id: plume
+        kind: park_linkage
+        chemical: chlorine
+        rate_g_s: estimate
+        wind_speed_tag: chlor.main.weather.mast.wind-speed
+        wind_direction_tag: chlor.main.weather.mast.wind-direction
+        stability: D
+      - id: resources
+        kind: suggest_resources
+        kinds: [fire-brigade, medical-team]
+      - id: close
+        kind: close
+        report: [html, pdf]
+
+Steps are small typed units; each ends with one ``StepOutcome``, and ``next`` maps outcomes
+to the next step (``end`` stops the run); the key is not ``on:``, which YAML 1.1 reads as
+``true``. Recipients are ``user:<name>`` or ``position:<position>@<level>``, the level
+(installation … region) taken relative to the scope of what triggered the run. Parsing and
+checks only; no I/O beyond reading the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hazwatch.domain.keys import SEGMENT
+from hazwatch.domain.tag import ConditionKind, Priority
+from hazwatch.domain.warning import Colour
+
+END = "end"
+"""The target of ``next`` that ends the run."""
+
+
+class StepOutcome(StrEnum):
+    """How a step ended."""
+
+    DONE = "done"
+    ACKNOWLEDGED = "acknowledged"
+    TIMED_OUT = "timed_out"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Level(StrEnum):
+    """Where a position sits, relative to the scope that triggered the run."""
+
+    INSTALLATION = "installation"
+    SITE = "site"
+    ENTERPRISE = "enterprise"
+    PARK = "park"
+    REGION = "region"
+
+
+RECIPIENT = re.compile(rf"^(user:[\w.@-]+|position:{SEGMENT}@(?:{'|'.join(Level)}))$")
+_KEY_PREFIX = re.compile(rf"^{SEGMENT}(\.{SEGMENT}){{0,2}}$")
+_GLOB = re.compile(r"^[a-z0-9_.*?-]+$")
+
+
+class PlaybookError(Exception):
+    """A playbook that cannot be used; ``problems`` name the step and the field each."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trigger(_Model):
+    """Which alarms or warnings start the playbook; every given criterion must hold."""
+
+    event: Literal["alarm", "warning"]
+    conditions: tuple[ConditionKind, ...] = Field(
+        default=(), description="alarms: the conditions that trigger (default: any)"
+    )
+    min_priority: Priority | None = Field(default=None, description="alarms: at least")
+    min_colour: Colour | None = Field(default=None, description="warnings: at least")
+    detectors: tuple[str, ...] = Field(default=(), description="warnings: detector names")
+    tags: tuple[str, ...] = Field(default=(), description="tag key globs (a class of tags)")
+    scope: str | None = Field(
+        default=None, description="a key prefix: enterprise, site or installation key"
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _globs(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        for glob in tags:
+            if not _GLOB.fullmatch(glob):
+                raise ValueError(f"{glob!r} is not a tag key glob (a-z, 0-9, . _ - * ?)")
+        return tags
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, scope: str | None) -> str | None:
+        if scope is not None and not _KEY_PREFIX.fullmatch(scope):
+            raise ValueError(f"{scope!r} is not an enterprise, site or installation key")
+        return scope
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.event == "alarm" and (self.min_colour is not None or self.detectors):
+            raise ValueError("min_colour and detectors apply to warnings, not alarms")
+        if self.event == "warning" and (self.conditions or self.min_priority is not None):
+            raise ValueError("conditions and min_priority apply to alarms, not warnings")
+        return self
+
+
+class _Step(_Model):
+    id: str = Field(pattern=rf"^{SEGMENT}$", description="unique in the playbook")
+    next: dict[StepOutcome, str] = Field(
+        default_factory=dict, description="outcome → next step id, or 'end'"
+    )
+
+
+class Notify(_Step):
+    """Send a message to people, over their channels or the ones named."""
+
+    kind: Literal["notify"]
+    to: tuple[str, ...] = Field(min_length=1)
+    channels: tuple[str, ...] = Field(default=(), description="default: each person's own")
+    message: str | None = Field(default=None, description="template; default: the event")
+
+    @field_validator("to")
+    @classmethod
+    def _recipients(cls, to: tuple[str, ...]) -> tuple[str, ...]:
+        for recipient in to:
+            if not RECIPIENT.fullmatch(recipient):
+                raise ValueError(
+                    f"{recipient!r} is not user:<name> or position:<position>@<level>"
+                    f" (level: {', '.join(Level)})"
+                )
+        return to
+
+
+class WaitAck(_Step):
+    """Wait until someone acknowledges the alarm or warning: ``acknowledged`` or
+    ``timed_out``."""
+
+    kind: Literal["wait_ack"]
+    timeout_s: float = Field(gt=0)
+
+
+class OpenIncident(_Step):
+    """Open an incident from an emergency-plan template (预案), with its checklist."""
+
+    kind: Literal["open_incident"]
+    plan: str = Field(min_length=1)
+
+
+class ParkLinkage(_Step):
+    """Compute the plume and warn enterprises and sensitive places inside its footprint."""
+
+    kind: Literal["park_linkage"]
+    chemical: str = Field(min_length=1)
+    rate_g_s: float | Literal["estimate"] = Field(description="release rate, or from the alarm")
+    wind_speed_tag: str | None = None
+    wind_direction_tag: str | None = None
+    wind_m_s: float | None = Field(default=None, gt=0)
+    wind_from_deg: float | None = Field(default=None, ge=0, lt=360)
+    stability: Literal["A", "B", "C", "D", "E", "F"] = "D"
+    height_m: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if isinstance(self.rate_g_s, float) and self.rate_g_s <= 0:
+            raise ValueError("rate_g_s must be positive")
+        if (self.wind_speed_tag is None) == (self.wind_m_s is None):
+            raise ValueError("give wind_speed_tag or wind_m_s (one of them)")
+        if (self.wind_direction_tag is None) == (self.wind_from_deg is None):
+            raise ValueError("give wind_direction_tag or wind_from_deg (one of them)")
+        return self
+
+
+class SuggestResources(_Step):
+    """Name the nearest suitable emergency resources."""
+
+    kind: Literal["suggest_resources"]
+    kinds: tuple[str, ...] = Field(min_length=1)
+    count: int = Field(default=3, ge=1, le=50)
+
+
+class Close(_Step):
+    """End the run; write the incident report."""
+
+    kind: Literal["close"]
+    report: tuple[Literal["html", "pdf"], ...] = ()
+
+
+Step = Annotated[
+    Notify | WaitAck | OpenIncident | ParkLinkage | SuggestResources | Close,
+    Field(discriminator="kind"),
+]
+
+
+class Playbook(_Model):
+    """One version of a playbook."""
+
+    name: str = Field(pattern=rf"^{SEGMENT}$")
+    version: int = Field(ge=1)
+    title: str = ""
+    trigger: Trigger
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        ids = [s.id for s in self.steps]
+        for index, step in enumerate(self.steps):
+            if step.id in ids[:index]:
+                raise ValueError(f"steps[{index}] ({step.id}).id: used by an earlier step")
+            for outcome, target in step.next.items():
+                if target != END and target not in ids:
+                    raise ValueError(
+                        f"steps[{index}] ({step.id}).next.{outcome}: no step {target!r}"
+                    )
+        return self
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def next_step(self, step_id: str, outcome: StepOutcome) -> str | None:
+        """The step after ``step_id`` ended with ``outcome``; None when the run ends."""
+        current = self.step(step_id)
+        target = current.next.get(outcome)
+        if target is not None:
+            return None if target == END else target
+        index = [s.id for s in self.steps].index(step_id)
+        return self.steps[index + 1].id if index + 1 < len(self.steps) else None
+
+
+def load_playbook(path: Path) -> Playbook:
+    """The playbook of a YAML file; ``PlaybookError`` with every problem."""
+    source = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PlaybookError(source, [f"cannot read: {exc.strerror or exc}"]) from exc
+    except yaml.YAMLError as exc:
+        raise PlaybookError(source, [f"not valid YAML: {exc}"]) from exc
+    return parse_playbook(data, source=source)
+
+
+def parse_playbook(data: object, *, source: str) -> Playbook:
+    """Validate a playbook document (a mapping); ``PlaybookError`` with every problem."""
+    if not isinstance(data, dict):
+        raise PlaybookError(source, ["expected a mapping with name, version, trigger, steps"])
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as exc:
+        raise PlaybookError(source, [_problem(e, data) for e in exc.errors()]) from exc
+
+
+def _problem(error: Any, data: dict[str, Any]) -> str:
+    """``steps[1] (wait-shift).timeout_s: message`` — the step named by its id; the
+    discriminator's own level (``wait_ack`` in the location) left out."""
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    out = ""
+    steps = data.get("steps")
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            if i and loc[i - 1] == "steps" and isinstance(steps, list) and part < len(steps):
+                step = steps[part]
+                if isinstance(step, dict) and isinstance(step.get("id"), str):
+                    out += f" ({step['id']})"
+        elif i and loc[i - 1] != "steps" and isinstance(loc[i - 1], int) and part in _KINDS:
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{out}: {message}" if out else message
+
+
+_KINDS = frozenset(
+    {"notify", "wait_ack", "open_incident", "park_linkage", "suggest_resources", "close"}
+)
