@@ -262,3 +262,48 @@ warn_models = Table(
 ``variables`` is the JSON list of tag keys in the model's column order; ``model`` the
 fitted state as an ``.npz`` archive of arrays and JSON parameters (``warn/model.py``),
 never a pickle."""
+
+playbooks = Table(
+    "playbooks",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("event", Text, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+"""Playbooks, every version kept; ``document`` is the validated playbook as JSON."""
+
+playbook_runs = Table(
+    "playbook_runs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("playbook", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurrence", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("step", Text, nullable=False),
+    Column("step_since", BigInteger, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("acknowledged_at", BigInteger, nullable=True),
+    Column("acknowledged_by", Text, nullable=False),
+    Index(None, "status"),
+)
+"""The state of each playbook run (the fold of its journal), for listing and resuming."""
+
+playbook_run_entries = Table(
+    "playbook_run_entries",
+    metadata,
+    Column("run_id", Text, ForeignKey("playbook_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("step", Text, nullable=False),
+    Column("outcome", Text, nullable=True),
+    Column("actor", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+)
+"""The journal of each run, keyed ``(run_id, seq)``: a replayed entry changes nothing."""
