@@ -16,6 +16,7 @@ import uvicorn
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import WeakPasswordError, hash_password
 from hazwatch.cli.options import ConfigOpt, DatabaseOpt, DataDirOpt, fail, settings_of
+from hazwatch.cli.plume import plume
 from hazwatch.cli.warn import warn_app
 from hazwatch.connectors.base import ConnectorError
 from hazwatch.connectors.config_file import (
@@ -53,6 +54,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(connector_app, name="connector")
 app.add_typer(broker_app, name="broker")
 app.add_typer(warn_app, name="warn")
+app.command("plume")(plume)
 
 
 @app.command()
