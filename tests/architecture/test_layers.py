@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "connectors": 2,
     "plant": 2,
     "datasets": 2,
-    "respond": 2,
+    "respond": 1,
     "auth": 2,
     "settings": 2,
     "runtime": 3,

@@ -21,7 +21,17 @@ from fastapi.staticfiles import StaticFiles
 
 from hazwatch import __version__
 from hazwatch.alarms.book import AlarmChange
-from hazwatch.api.routes import alarms, health, ingest, scope, session, stream, tags, warnings
+from hazwatch.api.routes import (
+    alarms,
+    health,
+    ingest,
+    playbooks,
+    scope,
+    session,
+    stream,
+    tags,
+    warnings,
+)
 from hazwatch.api.routes import connectors as connectors_routes
 from hazwatch.api.routes import links as links_routes
 from hazwatch.api.schemas import AlarmOut, WarningOut
@@ -121,6 +131,7 @@ def create_app(
     for module in (session, scope, tags, alarms, ingest, connectors_routes, links_routes, stream):
         api.include_router(module.router)
     api.include_router(warnings.router)
+    api.include_router(playbooks.router)
     app.include_router(api)
     app.include_router(health.router)
     _mount_webui(app)

@@ -21,6 +21,7 @@ from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.plant_repository import PlantRepository
+from hazwatch.storage.playbook_repository import PlaybookRepository
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
 from hazwatch.storage.user_repository import UserRepository
 from hazwatch.storage.warn_model_repository import WarnModelRepository
@@ -44,6 +45,7 @@ class Platform:
     engine: Engine
     warning_book: WarningBook
     """Owned by the engine's worker thread: commands go through ``engine.call``."""
+    playbooks: PlaybookRepository
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Platform:
@@ -96,6 +98,7 @@ class Platform:
             pipeline=pipeline,
             engine=engine,
             warning_book=warning_book,
+            playbooks=PlaybookRepository(db),
         )
 
     def close(self) -> None:
