@@ -1,0 +1,1 @@
+"""Notification channels, one module each, all passing the same conformance suite."""
