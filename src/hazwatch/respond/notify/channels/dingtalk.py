@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable
 
@@ -20,7 +19,7 @@ import httpx
 
 from hazwatch.domain.clock import Millis
 from hazwatch.respond.notify.channel import ChannelError
-from hazwatch.respond.notify.channels.request import request, robot_reply
+from hazwatch.respond.notify.channels.request import post_robot
 from hazwatch.respond.notify.message import Message, Recipient
 
 BUSY = frozenset({-1, 130101})
@@ -67,14 +66,6 @@ class DingTalkChannel:
         if self._secret:
             stamp = self._clock()
             params = {"timestamp": str(stamp), "sign": signature(stamp, self._secret)}
-        body = json.dumps(payload(message), ensure_ascii=False).encode("utf-8")
-        response = await request(
-            self._client,
-            self.name,
-            method="POST",
-            url=url,
-            content=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            params=params,
+        await post_robot(
+            self._client, self.name, url=url, payload=payload(message), busy=BUSY, params=params
         )
-        robot_reply(response, self.name, busy=BUSY)

@@ -6,6 +6,7 @@ is wrong and will stay wrong).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import httpx
@@ -58,3 +59,25 @@ def robot_reply(response: httpx.Response, channel: str, *, busy: frozenset[int])
         return
     detail = f"errcode {code}: {reply.get('errmsg', '')}"
     raise ChannelError(channel, detail, retryable=int(code) in busy)
+
+
+async def post_robot(
+    client: httpx.AsyncClient,
+    channel: str,
+    *,
+    url: str,
+    payload: Mapping[str, object],
+    busy: frozenset[int],
+    params: Mapping[str, str] | None = None,
+) -> None:
+    """POST a chat robot's JSON message (UTF-8, Chinese as is) and check its reply."""
+    response = await request(
+        client,
+        channel,
+        method="POST",
+        url=url,
+        content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        params=params,
+    )
+    robot_reply(response, channel, busy=busy)

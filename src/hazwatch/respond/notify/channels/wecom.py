@@ -8,12 +8,10 @@ of UTF-8, so longer text is cut. The robot answers HTTP 200 with ``errcode`` 0 o
 
 from __future__ import annotations
 
-import json
-
 import httpx
 
 from hazwatch.respond.notify.channel import ChannelError
-from hazwatch.respond.notify.channels.request import request, robot_reply
+from hazwatch.respond.notify.channels.request import post_robot
 from hazwatch.respond.notify.message import Message, Recipient
 
 BUSY = frozenset({-1, 45009})
@@ -43,13 +41,4 @@ class WeComChannel:
         url = recipient.address(self.name) or self._url
         if not url:
             raise ChannelError(self.name, f"no robot URL for {recipient.user}", retryable=False)
-        body = json.dumps(payload(message), ensure_ascii=False).encode("utf-8")
-        response = await request(
-            self._client,
-            self.name,
-            method="POST",
-            url=url,
-            content=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-        )
-        robot_reply(response, self.name, busy=BUSY)
+        await post_robot(self._client, self.name, url=url, payload=payload(message), busy=BUSY)
