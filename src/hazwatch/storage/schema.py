@@ -307,3 +307,13 @@ playbook_run_entries = Table(
     Column("detail", Text, nullable=False),
 )
 """The journal of each run, keyed ``(run_id, seq)``: a replayed entry changes nothing."""
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("username", Text, primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", Text, nullable=False),
+)
+"""Who holds which posts and how to reach them (``respond.directory.Contact`` as JSON)."""
