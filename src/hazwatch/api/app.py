@@ -23,6 +23,7 @@ from hazwatch import __version__
 from hazwatch.alarms.book import AlarmChange
 from hazwatch.api.routes import (
     alarms,
+    contacts,
     health,
     ingest,
     playbooks,
@@ -132,6 +133,7 @@ def create_app(
         api.include_router(module.router)
     api.include_router(warnings.router)
     api.include_router(playbooks.router)
+    api.include_router(contacts.router)
     app.include_router(api)
     app.include_router(health.router)
     _mount_webui(app)

@@ -18,6 +18,7 @@ from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.settings import Settings
 from hazwatch.storage.alarm_repository import AlarmRepository
+from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.plant_repository import PlantRepository
@@ -46,6 +47,7 @@ class Platform:
     warning_book: WarningBook
     """Owned by the engine's worker thread: commands go through ``engine.call``."""
     playbooks: PlaybookRepository
+    contacts: ContactRepository
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Platform:
@@ -99,6 +101,7 @@ class Platform:
             engine=engine,
             warning_book=warning_book,
             playbooks=PlaybookRepository(db),
+            contacts=ContactRepository(db),
         )
 
     def close(self) -> None:
