@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
+from hazwatch.domain.backoff import jittered_delay
 from hazwatch.domain.batch import Batch
 from hazwatch.domain.clock import Millis
 from hazwatch.domain.link import Health
@@ -131,8 +132,8 @@ class DeviceError(ConnectorError):
 
 
 class Backoff:
-    """Capped exponential backoff with full jitter: attempt n waits uniform(0, min(cap,
-    initial·factorⁿ)), so a plant's worth of connectors does not reconnect in lockstep."""
+    """Capped exponential backoff with jitter (``domain.backoff``), counting attempts, so a
+    plant's worth of connectors does not reconnect in lockstep."""
 
     def __init__(
         self,
@@ -149,9 +150,11 @@ class Backoff:
         self.attempt = 0
 
     def next(self) -> float:
-        ceiling = min(self.cap, self.initial * self.factor**self.attempt)
+        delay = jittered_delay(
+            self.attempt, initial=self.initial, cap=self.cap, factor=self.factor, rng=self._rng
+        )
         self.attempt += 1
-        return self._rng.uniform(ceiling / 2, ceiling)
+        return delay
 
     def reset(self) -> None:
         self.attempt = 0

@@ -10,6 +10,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from hazwatch.domain.backoff import jittered_delay
 from hazwatch.domain.clock import Millis
 from hazwatch.respond.notify.channel import Channel, ChannelError
 from hazwatch.respond.notify.ledger import DeliveryLog
@@ -24,10 +25,8 @@ Clock = Callable[[], Millis]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Retry:
-    """Tries per channel and the waits between them, in seconds: before try n+1 wait
-    uniform(c/2, c) with c = min(cap, initial·factorⁿ) — the same capped, jittered
-    exponential backoff as the connectors' reconnects, so many failed sends do not retry in
-    lockstep."""
+    """Tries per channel and the waits between them (``domain.backoff``, as the connectors'
+    reconnects), so many failed sends do not retry in lockstep."""
 
     attempts: int = 3
     initial: float = 1.0
@@ -40,8 +39,9 @@ class Retry:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """The wait after failed try number ``attempt`` (0-based)."""
-        ceiling = min(self.cap, self.initial * self.factor**attempt)
-        return rng.uniform(ceiling / 2, ceiling)
+        return jittered_delay(
+            attempt, initial=self.initial, cap=self.cap, factor=self.factor, rng=rng
+        )
 
 
 class Sender:
