@@ -26,6 +26,7 @@ from hazwatch.api.routes import (
     contacts,
     health,
     ingest,
+    parks,
     playbooks,
     scope,
     session,
@@ -133,6 +134,7 @@ def create_app(
         api.include_router(module.router)
     api.include_router(warnings.router)
     api.include_router(playbooks.router)
+    api.include_router(parks.router)
     api.include_router(contacts.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -164,7 +164,8 @@ def _import(settings: Settings, file: Path) -> None:
     typer.echo(
         f"imported {file}: {summary.nodes_created} nodes created, {summary.nodes_updated} updated;"
         f" {summary.tags_created} tags created, {summary.tags_updated} updated;"
-        f" {summary.inventories_changed} inventories changed"
+        f" {summary.inventories_changed} inventories changed;"
+        f" places or resources of {summary.parks_changed} parks changed"
     )
     if summary.orphaned:
         typer.echo(f"kept {len(summary.orphaned)} stored tags the file no longer declares:")

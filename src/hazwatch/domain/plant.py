@@ -8,6 +8,7 @@ in a file, so full keys are unique.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -113,11 +114,74 @@ class EnterpriseSpec(_Strict):
     sites: list[SiteSpec] = Field(default_factory=list)
 
 
+class PlaceKind(StrEnum):
+    SCHOOL = "school"
+    HOSPITAL = "hospital"
+    RESIDENTIAL = "residential"
+    ENTERPRISE = "enterprise"
+    OFFICE = "office"
+    OTHER = "other"
+
+    @property
+    def sensitive(self) -> bool:
+        """Places where people cannot shelter or leave on their own are warned first."""
+        return self in _SENSITIVE
+
+
+_SENSITIVE = frozenset({PlaceKind.SCHOOL, PlaceKind.HOSPITAL, PlaceKind.RESIDENTIAL})
+
+
+class PlaceSpec(_Strict):
+    """Somewhere people are, in or around a park, warned when a release footprint covers it.
+
+    ``sensitive`` defaults to the kind's (schools, hospitals and residential areas are).
+    """
+
+    key: Key
+    name: str = ""
+    kind: PlaceKind
+    location: Location
+    sensitive: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_sensitive(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "sensitive" not in data:
+            try:
+                kind = PlaceKind(str(data.get("kind")))
+            except ValueError:
+                return data
+            return {**data, "sensitive": kind.sensitive}
+        return data
+
+
+class ResourceKind(StrEnum):
+    FIRE_BRIGADE = "fire-brigade"
+    MEDICAL_TEAM = "medical-team"
+    MATERIALS = "materials"
+    RESCUE_TEAM = "rescue-team"
+    OTHER = "other"
+
+
+class ResourceSpec(_Strict):
+    """An emergency resource of a park: ``capacity`` in ``unit`` (people, vehicles, tonnes)."""
+
+    key: Key
+    name: str = ""
+    kind: ResourceKind
+    location: Location
+    capacity: float = Field(default=1.0, ge=0)
+    unit: str = ""
+    contact: str = ""
+
+
 class ParkSpec(_Strict):
     key: Key
     name: str = ""
     location: Location | None = None
     enterprises: list[EnterpriseSpec] = Field(default_factory=list)
+    places: list[PlaceSpec] = Field(default_factory=list)
+    resources: list[ResourceSpec] = Field(default_factory=list)
 
 
 class PlantSpec(_Strict):
@@ -139,6 +203,8 @@ class PlantSpec(_Strict):
         enterprises = [e.key for p in self.parks for e in p.enterprises]
         _check_unique("enterprises (across all parks)", enterprises)
         for p in self.parks:
+            _check_unique(f"places of {p.key}", [x.key for x in p.places])
+            _check_unique(f"resources of {p.key}", [r.key for r in p.resources])
             for e in p.enterprises:
                 _check_unique(f"sites of {e.key}", [s.key for s in e.sites])
                 for s in e.sites:

@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from hazwatch.domain.plant import LimitSpec, Location, PlantSpec
+from hazwatch.domain.plant import LimitSpec, Location, PlaceSpec, PlantSpec
 from hazwatch.domain.tag import LIMIT_KINDS
 from hazwatch.plant.document import Document, Loc, compose
 from hazwatch.plant.errors import PlantFileError, PlantProblem, ProblemKind
@@ -38,14 +38,16 @@ _LISTS: dict[str, str] = {
     "equipment": "key",
     "tags": "key",
     "inventories": "chemical",
+    "places": "key",
+    "resources": "key",
 }
-# The list nested in each item of a list, top down.
-_CHILD: dict[str, str] = {
-    "parks": "enterprises",
-    "enterprises": "sites",
-    "sites": "installations",
-    "installations": "equipment",
-    "equipment": "tags",
+# The lists nested in each item of a list, top down.
+_CHILDREN: dict[str, tuple[str, ...]] = {
+    "parks": ("enterprises", "places", "resources"),
+    "enterprises": ("sites",),
+    "sites": ("installations",),
+    "installations": ("equipment",),
+    "equipment": ("tags",),
 }
 _LABEL = re.compile(r"^[\w.+-]+$")
 _NAME = re.compile(r"^[A-Za-z_][\w-]*$")
@@ -196,8 +198,7 @@ def _duplicate_siblings(doc: Document) -> Iterable[PlantProblem]:
             item_loc = (*loc, field, i)
             if field == "enterprises":
                 enterprise_groups.append((item_loc, item))
-            child = _CHILD.get(field)
-            if child is not None:
+            for child in _CHILDREN.get(field, ()):
                 groups.append((item_loc, child, item))
         if field != "enterprises":
             yield from _repeated(doc, [((*loc, field, i), x) for i, x in enumerate(items)], field)
@@ -326,6 +327,11 @@ def _plain(model: BaseModel) -> dict[str, Any]:
     always = _ALWAYS.get(type(model), frozenset())
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
+        if isinstance(model, PlaceSpec) and name == "sensitive":
+            # A place's sensitivity follows its kind unless the file says otherwise.
+            if value != model.kind.sensitive:
+                out[name] = value
+            continue
         if (
             name not in always
             and not info.is_required()

@@ -21,6 +21,7 @@ from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
+from hazwatch.storage.park_repository import ParkRepository
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.playbook_repository import PlaybookRepository
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
@@ -48,6 +49,7 @@ class Platform:
     """Owned by the engine's worker thread: commands go through ``engine.call``."""
     playbooks: PlaybookRepository
     contacts: ContactRepository
+    parks: ParkRepository
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Platform:
@@ -102,6 +104,7 @@ class Platform:
             warning_book=warning_book,
             playbooks=PlaybookRepository(db),
             contacts=ContactRepository(db),
+            parks=ParkRepository(db),
         )
 
     def close(self) -> None:

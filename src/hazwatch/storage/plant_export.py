@@ -21,13 +21,24 @@ from hazwatch.domain.plant import (
     LimitSpec,
     Location,
     ParkSpec,
+    PlaceKind,
+    PlaceSpec,
     PlantSpec,
+    ResourceKind,
+    ResourceSpec,
     SiteSpec,
     TagSpec,
 )
 from hazwatch.domain.tag import LIMIT_KINDS, ConditionKind, Priority
 from hazwatch.storage.errors import ConflictError, NotFoundError
-from hazwatch.storage.schema import inventories, scope_nodes, tag_limits, tags
+from hazwatch.storage.schema import (
+    emergency_resources,
+    inventories,
+    park_places,
+    scope_nodes,
+    tag_limits,
+    tags,
+)
 
 
 def export_plant(conn: Connection, region: str | None = None) -> PlantSpec:
@@ -77,6 +88,31 @@ class _Export:
                 )
             )
 
+        self._places: dict[int, list[PlaceSpec]] = defaultdict(list)
+        for place in conn.execute(select(park_places).order_by(park_places.c.id)):
+            self._places[place.scope_id].append(
+                PlaceSpec(
+                    key=place.key,
+                    name=place.name,
+                    kind=PlaceKind(place.kind),
+                    location=Location(lat=place.lat, lon=place.lon),
+                    sensitive=place.sensitive,
+                )
+            )
+        self._resources: dict[int, list[ResourceSpec]] = defaultdict(list)
+        for res in conn.execute(select(emergency_resources).order_by(emergency_resources.c.id)):
+            self._resources[res.scope_id].append(
+                ResourceSpec(
+                    key=res.key,
+                    name=res.name,
+                    kind=ResourceKind(res.kind),
+                    location=Location(lat=res.lat, lon=res.lon),
+                    capacity=res.capacity,
+                    unit=res.unit,
+                    contact=res.contact,
+                )
+            )
+
     def region(self, node: Row[Any]) -> PlantSpec:
         return PlantSpec(
             region=node.key,
@@ -87,6 +123,8 @@ class _Export:
                     name=p.name,
                     location=_location(p),
                     enterprises=[self._enterprise(e) for e in self._children[p.id]],
+                    places=self._places[p.id],
+                    resources=self._resources[p.id],
                 )
                 for p in self._children[node.id]
             ],

@@ -1,10 +1,13 @@
-"""Storing a plant file: an idempotent upsert of the scope tree, tags, limits and inventories.
+"""Storing a plant file: an idempotent upsert of the scope tree, tags, limits, inventories,
+and each park's places and emergency resources.
 
 Rows are matched by their keys: a scope node by (parent, key), an enterprise by its key inside
 the region (so an enterprise moved to another park keeps its id, its subtree and the roles
 bound to it), a tag by its full key. Matching rows are updated only where a field differs, so
 importing the same file twice changes nothing. Tags stored below the region but absent from the
 file are kept (their history and alarms stay readable) and reported as orphaned; so are nodes.
+A park's places and resources are rewritten as a list when they differ from the file (a place
+the file no longer lists is removed); a resource keeps its ``available`` state by key.
 
 The whole import runs in the caller's transaction and writes in bulk (``executemany``): a
 100,000-tag file is a handful of statements per level, never one round trip per row.
@@ -13,17 +16,33 @@ The whole import runs in the caller's transaction and writes in bulk (``executem
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from types import MappingProxyType
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, bindparam, delete, func, literal, select, update
 
-from hazwatch.domain.plant import InventorySpec, Location, PlantSpec, TagSpec
+from hazwatch.domain.plant import (
+    InventorySpec,
+    Location,
+    PlaceSpec,
+    PlantSpec,
+    ResourceSpec,
+    TagSpec,
+)
 from hazwatch.domain.scope import ScopeKind, child_path
 from hazwatch.storage.bulk import insert_rows
-from hazwatch.storage.schema import dead_letters, inventories, scope_nodes, tag_limits, tags
+from hazwatch.storage.schema import (
+    dead_letters,
+    emergency_resources,
+    inventories,
+    park_places,
+    scope_nodes,
+    tag_limits,
+    tags,
+)
 
 # (name, lat, lon) of a node
 _NodeFields = tuple[str, float | None, float | None]
@@ -33,6 +52,9 @@ _TagFields = tuple[str, int, str, str, str, float, float, float, float | None, f
 _LimitRow = tuple[str, float, str, float, float, float]
 # the values of _INVENTORY_COLUMNS, in that order
 _InventoryRow = tuple[str, str | None, float | None, float | None, float | None]
+# the values of _PLACE_COLUMNS / _RESOURCE_COLUMNS, in that order
+_PlaceRow = tuple[str, str, str, float, float, bool]
+_ResourceRow = tuple[str, str, str, float, float, float, str, str]
 
 # No stored path contains it: paths are ids and slashes.
 PLACEHOLDER = "~"
@@ -58,6 +80,24 @@ _LIMIT_COLUMNS = (
     tag_limits.c.on_delay_s,
     tag_limits.c.off_delay_s,
 )
+_PLACE_COLUMNS = (
+    park_places.c.key,
+    park_places.c.name,
+    park_places.c.kind,
+    park_places.c.lat,
+    park_places.c.lon,
+    park_places.c.sensitive,
+)
+_RESOURCE_COLUMNS = (
+    emergency_resources.c.key,
+    emergency_resources.c.name,
+    emergency_resources.c.kind,
+    emergency_resources.c.lat,
+    emergency_resources.c.lon,
+    emergency_resources.c.capacity,
+    emergency_resources.c.unit,
+    emergency_resources.c.contact,
+)
 _INVENTORY_COLUMNS = (
     inventories.c.chemical,
     inventories.c.cas,
@@ -73,7 +113,8 @@ class PlantImportSummary:
 
     A node moved to another parent counts as one updated node; the nodes and tags below it
     follow (their paths are rewritten) without being counted. ``inventories_changed`` counts
-    installations whose inventory list was rewritten;
+    installations whose inventory list was rewritten, ``parks_changed`` parks whose list of
+    places or of resources was rewritten;
     ``orphaned`` holds the full keys of stored tags below the region that the file no longer
     declares (kept, in id order).
     """
@@ -83,6 +124,7 @@ class PlantImportSummary:
     tags_created: int = 0
     tags_updated: int = 0
     inventories_changed: int = 0
+    parks_changed: int = 0
     orphaned: tuple[str, ...] = ()
 
     @property
@@ -94,6 +136,7 @@ class PlantImportSummary:
             or self.tags_created
             or self.tags_updated
             or self.inventories_changed
+            or self.parks_changed
         )
 
 
@@ -191,12 +234,24 @@ class _Import:
             node.id: [_inventory_row(v) for v in i.inventories]
             for (i, _, _), node in zip(insts, inst_nodes, strict=True)
         }
+        places = {
+            node.id: [_place_row(x) for x in p.places]
+            for p, node in zip(spec.parks, parks, strict=True)
+        }
+        resources = {
+            node.id: [_resource_row(r) for r in p.resources]
+            for p, node in zip(spec.parks, parks, strict=True)
+        }
+        parks_changed = self._park_list(park_places, _PLACE_COLUMNS, places) | self._park_list(
+            emergency_resources, _RESOURCE_COLUMNS, resources, keep={"available": True}
+        )
         return PlantImportSummary(
             nodes_created=self._created,
             nodes_updated=len(self._updated),
             tags_created=tags_created,
             tags_updated=tags_updated,
             inventories_changed=self._inventories(inventory_lists),
+            parks_changed=len(parks_changed),
             orphaned=orphaned,
         )
 
@@ -400,6 +455,45 @@ class _Import:
             insert_rows(self._conn, inventories, rows)
         return len(changed)
 
+    def _park_list(
+        self,
+        table: sa.Table,
+        columns: Sequence[sa.Column[Any]],
+        wanted: Mapping[int, Sequence[tuple[object, ...]]],
+        keep: Mapping[str, object] = MappingProxyType({}),
+    ) -> set[int]:
+        """Rewrite the list in ``table`` of each park whose list differs from ``wanted``
+        (file order); returns the ids of those parks. The columns in ``keep`` are state the
+        file does not hold: they keep their stored value by key (new rows: ``keep``'s)."""
+        stored: dict[int, list[tuple[object, ...]]] = defaultdict(list)
+        kept: dict[tuple[int, object], dict[str, object]] = {}
+        names = [c.name for c in columns]
+        extra = [table.c[name] for name in keep]
+        query = select(table.c.scope_id, *columns, *extra).order_by(table.c.id)
+        for row in self._conn.execute(query):
+            fields = tuple(row[1 : len(columns) + 1])
+            stored[row[0]].append(fields)
+            kept[(row[0], fields[0])] = dict(zip(keep, row[len(columns) + 1 :], strict=True))
+        changed = {i for i, rows in wanted.items() if stored.get(i, []) != list(rows)}
+        if not changed:
+            return changed
+        self._conn.execute(
+            delete(table).where(table.c.scope_id == bindparam("park")),
+            [{"park": scope_id} for scope_id in changed],
+        )
+        rows = [
+            {
+                "scope_id": scope_id,
+                **dict(zip(names, row, strict=True)),
+                **kept.get((scope_id, row[0]), keep),
+            }
+            for scope_id in sorted(changed)
+            for row in wanted[scope_id]
+        ]
+        if rows:
+            insert_rows(self._conn, table, rows)
+        return changed
+
 
 def _node(
     kind: ScopeKind, key: str, name: str, parent: _Placed, location: Location | None = None
@@ -459,3 +553,22 @@ def _limit_row(tag_id: int, limit: _LimitRow) -> dict[str, object]:
 
 def _inventory_row(spec: InventorySpec) -> _InventoryRow:
     return (spec.chemical, spec.cas, spec.tonnes, spec.volume_m3, spec.density_t_per_m3)
+
+
+def _place_row(spec: PlaceSpec) -> _PlaceRow:
+    loc = spec.location
+    return (spec.key, spec.name, spec.kind.value, loc.lat, loc.lon, spec.sensitive)
+
+
+def _resource_row(spec: ResourceSpec) -> _ResourceRow:
+    loc = spec.location
+    return (
+        spec.key,
+        spec.name,
+        spec.kind.value,
+        loc.lat,
+        loc.lon,
+        spec.capacity,
+        spec.unit,
+        spec.contact,
+    )

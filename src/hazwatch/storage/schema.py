@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 # Deterministic constraint names: the same on both backends, and required by Alembic's
@@ -317,3 +318,37 @@ contacts = Table(
     Column("updated_by", Text, nullable=False),
 )
 """Who holds which posts and how to reach them (``respond.directory.Contact`` as JSON)."""
+
+park_places = Table(
+    "park_places",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("lat", Double, nullable=False),
+    Column("lon", Double, nullable=False),
+    Column("sensitive", Boolean, nullable=False),
+    UniqueConstraint("scope_id", "key"),
+)
+"""Places of a park (``scope_id``: the park's node) warned when a release reaches them."""
+
+emergency_resources = Table(
+    "emergency_resources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("lat", Double, nullable=False),
+    Column("lon", Double, nullable=False),
+    Column("capacity", Double, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("contact", Text, nullable=False),
+    Column("available", Boolean, nullable=False, server_default=true()),
+    UniqueConstraint("scope_id", "key"),
+)
+"""Emergency resources of a park; ``available`` is operational state, set through the API
+and kept when the plant file is imported again."""
