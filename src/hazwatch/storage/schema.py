@@ -352,3 +352,19 @@ emergency_resources = Table(
 )
 """Emergency resources of a park; ``available`` is operational state, set through the API
 and kept when the plant file is imported again."""
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("error", Text, nullable=False),
+    Index(None, "key"),
+)
+"""Every delivery attempt of a notification; a key with a ``sent`` or ``fell_back`` row is
+never sent again (``respond.notify.ledger``)."""
