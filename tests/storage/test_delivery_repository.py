@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from hazwatch.domain.tag import Priority
-from hazwatch.respond.notify.channels.inapp import InAppChannel, Inbox
+from hazwatch.respond.notify.channels.inapp import InAppChannel, MemoryInbox
 from hazwatch.respond.notify.message import (
     Delivery,
     DeliveryStatus,
@@ -52,7 +52,7 @@ async def test_a_replayed_plan_after_a_restart_sends_nothing(db: Database) -> No
         dedup_key="7.HH",
     )
     message = Message(recipient="wang", notices=(notice,), at=T0)
-    inbox = Inbox()
+    inbox = MemoryInbox()
     for _ in range(2):  # the second time is the process after a restart
         sender = Sender(
             channels={"inapp": InAppChannel(inbox=inbox)},

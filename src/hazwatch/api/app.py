@@ -25,6 +25,7 @@ from hazwatch.api.routes import (
     alarms,
     contacts,
     health,
+    inbox,
     ingest,
     parks,
     playbooks,
@@ -136,6 +137,7 @@ def create_app(
     api.include_router(playbooks.router)
     api.include_router(parks.router)
     api.include_router(contacts.router)
+    api.include_router(inbox.router)
     app.include_router(api)
     app.include_router(health.router)
     _mount_webui(app)

@@ -21,6 +21,7 @@ from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
+from hazwatch.storage.inbox_repository import DatabaseInbox
 from hazwatch.storage.park_repository import ParkRepository
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.playbook_repository import PlaybookRepository
@@ -50,6 +51,7 @@ class Platform:
     playbooks: PlaybookRepository
     contacts: ContactRepository
     parks: ParkRepository
+    inbox: DatabaseInbox
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Platform:
@@ -105,6 +107,7 @@ class Platform:
             playbooks=PlaybookRepository(db),
             contacts=ContactRepository(db),
             parks=ParkRepository(db),
+            inbox=DatabaseInbox(db),
         )
 
     def close(self) -> None:

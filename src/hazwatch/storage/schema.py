@@ -368,3 +368,18 @@ deliveries = Table(
 )
 """Every delivery attempt of a notification; a key with a ``sent`` or ``fell_back`` row is
 never sent again (``respond.notify.ledger``)."""
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("notice_ids", Text, nullable=False),
+    Column("read_at", BigInteger, nullable=True),
+    Index(None, "username", "at"),
+)
+"""In-app notifications per user; the key is the delivery's idempotency key."""

@@ -19,7 +19,7 @@ from ports import free_port
 from hazwatch.respond.notify.channel import Channel, ChannelError
 from hazwatch.respond.notify.channels.dingtalk import DingTalkChannel
 from hazwatch.respond.notify.channels.email import EmailChannel, SmtpSettings, Tls
-from hazwatch.respond.notify.channels.inapp import InAppChannel, Inbox
+from hazwatch.respond.notify.channels.inapp import InAppChannel, MemoryInbox
 from hazwatch.respond.notify.channels.sms import BodyFormat, SmsChannel, SmsTemplate
 from hazwatch.respond.notify.channels.webhook import WebhookChannel
 from hazwatch.respond.notify.channels.wecom import MAX_CONTENT_BYTES, WeComChannel
@@ -121,7 +121,7 @@ def rig(request: pytest.FixtureRequest, client: httpx.AsyncClient) -> Rig:
             reject=set_reply("550 5.7.1 message refused"),
             unreachable=EmailChannel(settings=settings(free_port())),
         )
-    inbox = Inbox()
+    inbox = MemoryInbox()
     return Rig(
         channel=InAppChannel(inbox=inbox),
         recipient=Recipient(user="wang", channels=("inapp",)),
@@ -301,7 +301,7 @@ async def test_email_carries_subject_recipient_and_message_id(
 
 
 async def test_inapp_ignores_a_key_it_already_holds(make: Factory) -> None:
-    inbox = Inbox()
+    inbox = MemoryInbox()
     channel = InAppChannel(inbox=inbox)
     wang = Recipient(user="wang", channels=("inapp",))
     for _ in range(2):

@@ -13,7 +13,7 @@ from ports import free_port
 
 from hazwatch.domain.clock import MINUTE_MS, Millis
 from hazwatch.respond.notify.channel import Channel
-from hazwatch.respond.notify.channels.inapp import InAppChannel, Inbox
+from hazwatch.respond.notify.channels.inapp import InAppChannel, MemoryInbox
 from hazwatch.respond.notify.channels.webhook import WebhookChannel
 from hazwatch.respond.notify.ledger import MemoryDeliveryLog
 from hazwatch.respond.notify.message import DeliveryStatus, Message, Recipient
@@ -57,7 +57,7 @@ async def test_an_outage_is_retried_then_falls_back_and_is_recorded(
     http_server: HttpServer, client: httpx.AsyncClient, make: Factory, wang: Recipient
 ) -> None:
     http_server.default = (503, "maintenance")
-    inbox, log, sleeps = Inbox(), MemoryDeliveryLog(), Sleeps()
+    inbox, log, sleeps = MemoryInbox(), MemoryDeliveryLog(), Sleeps()
     sender = _sender(
         {"webhook": WebhookChannel(client=client, secret="s"), "inapp": InAppChannel(inbox=inbox)},
         log,
@@ -79,7 +79,7 @@ async def test_an_outage_is_retried_then_falls_back_and_is_recorded(
 
 
 async def test_a_refusing_port_also_falls_back(client: httpx.AsyncClient, make: Factory) -> None:
-    inbox, log, sleeps = Inbox(), MemoryDeliveryLog(), Sleeps()
+    inbox, log, sleeps = MemoryInbox(), MemoryDeliveryLog(), Sleeps()
     sender = _sender(
         {"webhook": WebhookChannel(client=client, secret="s"), "inapp": InAppChannel(inbox=inbox)},
         log,
@@ -103,7 +103,7 @@ async def test_a_refusal_is_not_retried(
     sender = _sender(
         {
             "webhook": WebhookChannel(client=client, secret="s"),
-            "inapp": InAppChannel(inbox=Inbox()),
+            "inapp": InAppChannel(inbox=MemoryInbox()),
         },
         log,
         sleeps,
@@ -118,7 +118,7 @@ async def test_a_brief_outage_recovers_on_the_preferred_channel(
     http_server: HttpServer, client: httpx.AsyncClient, make: Factory, wang: Recipient
 ) -> None:
     http_server.script = [(503, "busy")]
-    inbox, log = Inbox(), MemoryDeliveryLog()
+    inbox, log = MemoryInbox(), MemoryDeliveryLog()
     sender = _sender(
         {"webhook": WebhookChannel(client=client, secret="s"), "inapp": InAppChannel(inbox=inbox)},
         log,
@@ -136,7 +136,7 @@ async def test_a_brief_outage_recovers_on_the_preferred_channel(
 async def test_a_replayed_plan_sends_nothing_twice(
     http_server: HttpServer, client: httpx.AsyncClient, make: Factory, wang: Recipient
 ) -> None:
-    inbox, log = Inbox(), MemoryDeliveryLog()
+    inbox, log = MemoryInbox(), MemoryDeliveryLog()
     channels: dict[str, Channel] = {
         "webhook": WebhookChannel(client=client, secret="s"),
         "inapp": InAppChannel(inbox=inbox),
@@ -157,7 +157,7 @@ async def test_a_message_that_fell_back_is_not_resent_on_replay(
     http_server: HttpServer, client: httpx.AsyncClient, make: Factory, wang: Recipient
 ) -> None:
     http_server.default = (503, "down")
-    inbox, log = Inbox(), MemoryDeliveryLog()
+    inbox, log = MemoryInbox(), MemoryDeliveryLog()
     channels: dict[str, Channel] = {
         "webhook": WebhookChannel(client=client, secret="s"),
         "inapp": InAppChannel(inbox=inbox),
@@ -180,7 +180,7 @@ async def test_a_flood_during_an_outage_is_grouped_and_never_silent(
         Recipient(user=u, channels=("webhook", "inapp"), addresses={"webhook": http_server.url})
         for u in ("wang", "li")
     ]
-    inbox, log = Inbox(), MemoryDeliveryLog()
+    inbox, log = MemoryInbox(), MemoryDeliveryLog()
     channels: dict[str, Channel] = {
         "webhook": WebhookChannel(client=client, secret="s"),
         "inapp": InAppChannel(inbox=inbox),
@@ -222,7 +222,7 @@ async def test_a_replay_in_quiet_hours_does_not_repeat_a_message_already_sent(
 
     from hazwatch.respond.notify.message import QuietHours
 
-    inbox, log = Inbox(), MemoryDeliveryLog()
+    inbox, log = MemoryInbox(), MemoryDeliveryLog()
     wang = Recipient(user="wang", channels=("inapp",))
     channels: dict[str, Channel] = {
         "inapp": InAppChannel(inbox=inbox),

@@ -1,11 +1,16 @@
-"""In-app notifications: an inbox per user, in memory for now (a repository replaces it).
+"""In-app notifications: an inbox per user, read in the web console and through the API.
 
-Delivery cannot fail, which makes in-app the last resort behind every other channel.
+An ``Inbox`` keeps entries per user and ignores an entry whose key it holds already;
+``MemoryInbox`` keeps them in memory (tests), ``storage.inbox_repository.DatabaseInbox`` in
+the database. Delivery cannot fail, which makes in-app the last resort behind every other
+channel.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Protocol
 
 from hazwatch.domain.clock import Millis
 from hazwatch.respond.notify.message import Message, Recipient
@@ -21,8 +26,16 @@ class InboxEntry:
     notice_ids: tuple[str, ...]
 
 
-class Inbox:
+class Inbox(Protocol):
     """Entries per user, newest last; an entry whose key is already there is ignored."""
+
+    def put(self, user: str, entry: InboxEntry) -> None: ...
+
+    def entries(self, user: str) -> tuple[InboxEntry, ...]: ...
+
+
+class MemoryInbox:
+    """An ``Inbox`` in memory."""
 
     def __init__(self) -> None:
         self._entries: dict[str, list[InboxEntry]] = {}
@@ -51,4 +64,4 @@ class InAppChannel:
             at=message.at,
             notice_ids=message.notice_ids,
         )
-        self.inbox.put(recipient.user, entry)
+        await asyncio.to_thread(self.inbox.put, recipient.user, entry)
