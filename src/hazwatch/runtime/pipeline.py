@@ -1,7 +1,8 @@
 """The hot path in one place: validate → store → detect → alarms → warn, one batch at a time.
 
 The warn stage (``warn_stage.WarnStage``) runs where the pipeline is given one: early
-warning by time to limit and by the installations' trained process models.
+warning by time to limit and by the installations' trained process models. The respond
+stage (``respond_stage.RespondStage``) starts and moves playbook runs as alarms change.
 
 ``Pipeline`` is synchronous and single-threaded: the engine calls it from its one worker
 thread, benchmarks call it directly. Python objects are made only for refused readings and
@@ -30,6 +31,7 @@ from hazwatch.domain.tag import LINK_KINDS, ConditionKind, Priority, Tag
 from hazwatch.domain.tagtable import TagTable
 from hazwatch.ingest.validation import REASON_CODES, Admission, validate
 from hazwatch.runtime.metrics import Metrics
+from hazwatch.runtime.respond_stage import RespondStage
 from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
@@ -110,6 +112,7 @@ class Pipeline:
         max_shelve_ms: Millis = DAY_MS,
         link_delay_ms: Millis = 10_000,
         warn: WarnStage | None = None,
+        respond: RespondStage | None = None,
     ) -> None:
         self._store = store
         self._alarm_repo = alarms
@@ -141,6 +144,9 @@ class Pipeline:
         self.warn = warn
         if warn is not None:
             warn.start(self.tags_by_key, now)
+        self.respond = respond
+        if respond is not None:
+            respond.resume(self.tags, now)
 
     def retable(self, tags: Sequence[Tag], *, now: Millis) -> None:
         """Take a new set of tags (after a plant import); state of surviving tags is kept."""
@@ -214,6 +220,8 @@ class Pipeline:
         self._record(changes)
         if self.warn is not None:
             self.warn.tick(self.tags_by_key, now)
+        if self.respond is not None:
+            self.respond.tick(now)
         return changes
 
     def report_link(
@@ -278,6 +286,8 @@ class Pipeline:
         for change in changes:
             self._metrics.alarm_transitions.labels(state=change.alarm.state.value).inc()
         self._count_not_normal()
+        if self.respond is not None:
+            self.respond.alarms(changes, self.tags)
         for listener in self.alarm_listeners:
             listener(changes)
 

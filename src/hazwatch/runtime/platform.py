@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hazwatch.domain.scope import Grant
 from hazwatch.ingest.validation import Admission
 from hazwatch.runtime.clock import Clock
 from hazwatch.runtime.engine import Engine
 from hazwatch.runtime.metrics import Metrics
 from hazwatch.runtime.models import ModelLoader
 from hazwatch.runtime.pipeline import Pipeline
+from hazwatch.runtime.respond_stage import RespondStage
 from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.settings import Settings
@@ -66,6 +68,9 @@ class Platform:
         readings = open_reading_store(db.engine)
         metrics = Metrics()
         warning_book = WarningBook(warnings, policy=settings.warnings.policy())
+        playbook_repository = PlaybookRepository(db)
+        contact_repository = ContactRepository(db)
+        inbox = DatabaseInbox(db)
         pipeline = Pipeline(
             tags=plants.tags(),
             store=readings,
@@ -84,6 +89,12 @@ class Platform:
                 models=ModelLoader(
                     warn_models, check_every_ms=int(settings.warn_model_check_s * 1000)
                 ),
+            ),
+            respond=RespondStage(
+                playbooks=playbook_repository,
+                contacts=contact_repository,
+                inbox=inbox,
+                nodes=plants.nodes(Grant.everything()),
             ),
         )
         engine = Engine(
@@ -104,10 +115,10 @@ class Platform:
             pipeline=pipeline,
             engine=engine,
             warning_book=warning_book,
-            playbooks=PlaybookRepository(db),
-            contacts=ContactRepository(db),
+            playbooks=playbook_repository,
+            contacts=contact_repository,
             parks=ParkRepository(db),
-            inbox=DatabaseInbox(db),
+            inbox=inbox,
         )
 
     def close(self) -> None:
