@@ -3,6 +3,7 @@ restart resumes without telling anyone twice."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -11,15 +12,26 @@ from hazwatch.alarms.book import AlarmChange
 from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState, AlarmTransition
 from hazwatch.domain.scope import ScopeKind, ScopeNode
 from hazwatch.domain.tag import ConditionKind, Priority, Tag
+from hazwatch.domain.warning import (
+    Colour,
+    Explanation,
+    Observation,
+    WarningInput,
+    WarningKey,
+    WarningTransition,
+)
 from hazwatch.respond import run as runs
 from hazwatch.respond.directory import Contact, Post
 from hazwatch.respond.notify.message import Recipient
 from hazwatch.respond.playbook import parse_playbook
 from hazwatch.runtime.respond_stage import RespondStage
+from hazwatch.runtime.warnings import WarningEvent
 from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.inbox_repository import DatabaseInbox
 from hazwatch.storage.playbook_repository import PlaybookRepository
+from hazwatch.storage.warning_repository import StoredWarning
+from hazwatch.warn import lifecycle
 
 T0 = 1_800_000_000_000
 NODES = [
@@ -154,3 +166,56 @@ def test_a_restart_resumes_the_run_and_tells_nobody_twice(db: Database) -> None:
     assert len(restarted.running()) == 1, "a replayed activation starts no second run"
     restarted.tick(T0 + 121_000)
     assert len(inbox.entries("chen.jie")) == 1
+
+
+WARNING_PLAYBOOK = """
+name: orange-warning
+version: 1
+trigger: {event: warning, min_colour: orange}
+steps:
+  - {id: shift, kind: notify, to: [position:shift-operator@installation]}
+  - {id: wait, kind: wait_ack, timeout_s: 600}
+  - {id: close, kind: close}
+"""
+
+
+def _warning_event(colour: Colour, inp: WarningInput, at: int) -> WarningEvent:
+    key = WarningKey(detector="cva", installation="chlor.main.cl2")
+    warning = replace(
+        lifecycle.observe(
+            None,
+            Observation(key=key, at=T0, colour=colour, explanation=Explanation(text="x")),
+            now=T0,
+        ).warning,
+        colour=colour,
+    )
+    transition = WarningTransition(
+        warning_id=warning.id,
+        seq=1,
+        at=at,
+        input=inp,
+        from_state=None,
+        to_state=warning.state,
+        from_colour=None,
+        to_colour=colour,
+        actor="system",
+        cause="",
+    )
+    stored = StoredWarning(warning=warning, scope_id=5, scope_path="/1/2/3/4/5/")
+    return WarningEvent(stored=stored, transition=transition)
+
+
+def test_a_warning_starts_its_playbook_once_its_colour_is_reached(db: Database) -> None:
+    _setup(db)
+    doc: dict[str, Any] = yaml.safe_load(WARNING_PLAYBOOK)
+    PlaybookRepository(db).save(parse_playbook(doc, source="w.yaml"), actor="admin", now=T0)
+    stage, inbox, _ = _stage(db)
+    stage.warnings([_warning_event(Colour.YELLOW, WarningInput.RAISE, T0)])
+    assert inbox.entries("li.na") == () and stage.running() == []
+    stage.warnings([_warning_event(Colour.ORANGE, WarningInput.ESCALATE, T0 + 1000)])
+    assert len(inbox.entries("li.na")) == 1
+    restarted, _, _ = _stage(db)
+    restarted.resume({7: TAG}, T0 + 2000)
+    assert len(inbox.entries("li.na")) == 1, "resumed: the same post found, nobody told twice"
+    restarted.warnings([_warning_event(Colour.ORANGE, WarningInput.ACKNOWLEDGE, T0 + 3000)])
+    assert restarted.running() == []

@@ -97,6 +97,9 @@ class Platform:
                 nodes=plants.nodes(Grant.everything()),
             ),
         )
+        respond = pipeline.respond
+        if respond is not None:
+            warning_book.listeners.append(respond.warnings)
         engine = Engine(
             pipeline, clock, metrics, queue_size=settings.queue_batches, tick_s=settings.tick_s
         )

@@ -1,8 +1,9 @@
 """Playbooks at work: alarms start runs, runs notify people, silence escalates.
 
 ``RespondStage`` belongs to the engine's worker thread, like the alarm and warning books.
-An alarm becoming active starts every playbook in force whose trigger it meets
-(``respond.trigger``); the alarm's acknowledgement ends the runs' ``wait_ack`` steps; the
+An alarm becoming active, or a warning raised or escalated, starts every playbook in force
+whose trigger it meets (``respond.trigger``); its acknowledgement ends the runs'
+``wait_ack`` steps; the
 engine's tick times them out. Every change of a run is journaled (``PlaybookRepository``)
 *before* its order is carried out, and runs still going are resumed at start by replaying
 their journals — an order carried out again keeps its key, so nothing is sent twice.
@@ -28,12 +29,14 @@ from hazwatch.domain.alarm import AlarmInput, AlarmState
 from hazwatch.domain.clock import Millis
 from hazwatch.domain.scope import ScopeKind, ScopeNode
 from hazwatch.domain.tag import Tag
+from hazwatch.domain.warning import WarningInput
 from hazwatch.respond import run as runs
 from hazwatch.respond.directory import Chain, chain_of, resolve
 from hazwatch.respond.notify.channels.inapp import Inbox, InboxEntry
 from hazwatch.respond.playbook import Close, Level, Notify, Playbook, StepOutcome, WaitAck
 from hazwatch.respond.run import Change, Order, Run, RunStatus
 from hazwatch.respond.trigger import Occurrence, started_by
+from hazwatch.runtime.warnings import WarningEvent
 from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.playbook_repository import PlaybookRepository
 
@@ -101,12 +104,37 @@ class RespondStage:
                 self._start(change, tag, now)
             elif t.input is AlarmInput.ACKNOWLEDGE:
                 prefix = f"{t.tag_id}.{t.condition}@"
-                for run in self.running():
-                    if run.occurrence.startswith(prefix):
-                        book = self._book(run.playbook, run.version)
-                        if book is not None:
-                            acked = runs.acknowledge(book, run, actor=t.actor, now=now)
-                            self._apply(book, acked, now)
+                self._acknowledge(prefix, t.actor, now)
+
+    def _acknowledge(self, prefix: str, actor: str, now: Millis) -> None:
+        """Acknowledge the running runs whose occurrence starts with ``prefix``."""
+        for run in self.running():
+            if run.occurrence.startswith(prefix):
+                book = self._book(run.playbook, run.version)
+                if book is not None:
+                    self._apply(book, runs.acknowledge(book, run, actor=actor, now=now), now)
+
+    def warnings(self, events: Sequence[WarningEvent]) -> None:
+        """Start runs for warnings raised or escalated (a trigger's ``min_colour`` may be met
+        only after an escalation); acknowledge the runs of acknowledged warnings."""
+        for event in events:
+            t, warning = event.transition, event.stored.warning
+            # The scope path travels in the run's occurrence, so a resumed run finds its posts.
+            identity = f"w:{warning.id}@{event.stored.scope_path}"
+            if t.input in (WarningInput.RAISE, WarningInput.ESCALATE):
+                key = warning.key
+                occurrence = Occurrence(
+                    kind="warning",
+                    key=key.subject or key.installation,
+                    installation=key.installation,
+                    colour=warning.colour,
+                    detector=key.detector,
+                )
+                self._start_runs(
+                    occurrence, identity, self._chain_of(event.stored.scope_path), t.at
+                )
+            elif t.input is WarningInput.ACKNOWLEDGE:
+                self._acknowledge(f"w:{warning.id}@", t.actor, t.at)
 
     def tick(self, now: Millis) -> None:
         """Time out waits; take newly uploaded playbooks every ``RELOAD_MS``."""
@@ -127,6 +155,9 @@ class RespondStage:
             priority=change.alarm.priority,
         )
         identity = f"{change.alarm.tag_id}.{change.alarm.condition}@{change.transition.at}"
+        self._start_runs(occurrence, identity, chain, now)
+
+    def _start_runs(self, occurrence: Occurrence, identity: str, chain: Chain, now: Millis) -> None:
         for book in started_by(self._in_force, occurrence):
             started = runs.start(book, identity, now=now)
             if started.run.id in self._runs:
@@ -198,11 +229,14 @@ class RespondStage:
         return book
 
     def _chain(self, tag: Tag) -> Chain:
+        return self._chain_of(tag.scope_path)
+
+    def _chain_of(self, scope_path: str) -> Chain:
         """Region and park keys as they are; from the enterprise down, node keys are
         segments, joined into the dotted keys (``chlor.main.cl2``) posts are held at."""
         keys: dict[str, str] = {}
         dotted: list[str] = []
-        for part in tag.scope_path.strip("/").split("/"):
+        for part in scope_path.strip("/").split("/"):
             node = self._nodes.get(int(part)) if part.isdigit() else None
             if node is None:
                 continue
@@ -214,6 +248,10 @@ class RespondStage:
         return chain_of(keys)
 
     def _chain_of_occurrence(self, occurrence: str, tags: Mapping[int, Tag]) -> Chain:
+        """The chain of a resumed run: an alarm's from its tag, a warning's from the scope
+        path its occurrence carries."""
+        if occurrence.startswith("w:"):
+            return self._chain_of(occurrence.partition("@")[2])
         tag_id = occurrence.split(".", 1)[0]
         tag = tags.get(int(tag_id)) if tag_id.isdigit() else None
         return self._chain(tag) if tag is not None else {}
