@@ -31,6 +31,7 @@ contiguous stream of normal samples, in time order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,7 @@ from hazwatch.warn import control_limit
 from hazwatch.warn.detector import Matrix, Scores, Vector
 from hazwatch.warn.lag import LagWindow, windows
 from hazwatch.warn.pca import Scaling, check_normal, check_samples
+from hazwatch.warn.state import Arrays, Param, State, fitted, integer, matrix, number, vector
 from hazwatch.warn.subspace import SubspaceStatistics, psd_root, quadratic_parts
 
 # Eigenvalues of Σ_pp below this share of the largest are treated as numerical noise.
@@ -177,6 +179,52 @@ class CVA:
 
     def score(self, samples: Matrix) -> Scores:
         return self.statistics(samples).scores()
+
+    def state(self) -> State:
+        """Constructor parameters and learnt arrays (``warn.state``); not fitted: error."""
+        scaling = fitted(self._scaling, "cva")
+        model = fitted(self._model, "cva")
+        params: dict[str, Param] = {
+            "lags": self.lags,
+            "states": self.states,
+            "confidence": self.confidence,
+            "folds": self.folds,
+            "name": self.name,
+        }
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "mean": scaling.mean,
+            "scale": scaling.scale,
+            "past_mean": model.past_mean,
+            "state_projection": model.states,
+            "residual_projection": model.residual,
+            "state_root": self._state_root,
+            "residual_root": self._residual_root,
+            "limits": np.array([self._state_limit, self._residual_limit]),
+        }
+        return params, arrays
+
+    @classmethod
+    def restore(cls, params: Mapping[str, Param], arrays: Arrays) -> CVA:
+        """The monitor ``state()`` was taken from, at the start of a stream."""
+        cva = cls(
+            lags=integer(params["lags"]),
+            states=integer(params["states"]),
+            confidence=number(params["confidence"]),
+            folds=integer(params["folds"]),
+            name=str(params["name"]),
+        )
+        scaling = Scaling(mean=vector(arrays["mean"]), scale=vector(arrays["scale"]))
+        cva._scaling = scaling
+        cva._model = _Projection(
+            past_mean=vector(arrays["past_mean"]),
+            states=matrix(arrays["state_projection"]),
+            residual=matrix(arrays["residual_projection"]),
+        )
+        cva._state_root = matrix(arrays["state_root"])
+        cva._residual_root = matrix(arrays["residual_root"])
+        cva._state_limit, cva._residual_limit = (float(x) for x in vector(arrays["limits"]))
+        cva._window = LagWindow(width=cva.lags, variables=len(scaling.mean))
+        return cva
 
     def reset(self) -> None:
         if self._window is not None:

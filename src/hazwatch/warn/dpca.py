@@ -12,11 +12,14 @@ full window and are not ready. ``fit`` takes one contiguous stream of normal sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from hazwatch.warn.detector import Matrix, Scores
 from hazwatch.warn.lag import LagWindow, windows
 from hazwatch.warn.pca import PCA, check_normal, check_samples
+from hazwatch.warn.state import Arrays, Param, State, integer
 from hazwatch.warn.subspace import SubspaceStatistics
 
 
@@ -77,6 +80,21 @@ class DynamicPCA:
 
     def score(self, samples: Matrix) -> Scores:
         return self.statistics(samples).scores()
+
+    def state(self) -> State:
+        """The inner PCA's state and the lags (``warn.state``)."""
+        params, arrays = self._pca.state()
+        return {**params, "lags": self.lags, "name": self.name}, arrays
+
+    @classmethod
+    def restore(cls, params: Mapping[str, Param], arrays: Arrays) -> DynamicPCA:
+        inner = PCA.restore(params, arrays)
+        lags = integer(params["lags"])
+        dpca = cls(lags=lags, name=str(params["name"]))
+        dpca._pca = inner
+        dpca._variables = len(inner._loadings) // (lags + 1)
+        dpca._window = LagWindow(width=lags + 1, variables=dpca._variables)
+        return dpca
 
     def reset(self) -> None:
         if self._window is not None:

@@ -41,12 +41,15 @@ smoothing is per sample.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 from scipy.signal import lfilter
 
 from hazwatch.warn.detector import Flags, Matrix, Scores, Vector
 from hazwatch.warn.pca import Scaling, check_normal, check_samples
+from hazwatch.warn.state import Arrays, Param, State, fitted, integer, number, vector
 
 
 def drift_ratios(scaled: Matrix, window: int) -> Vector:
@@ -190,6 +193,48 @@ class EwmaMonitor:
             ready=ready,
             contributions=shares,
         )
+
+    def state(self) -> State:
+        """Constructor parameters and learnt arrays (``warn.state``); not fitted: error."""
+        scaling = fitted(self._scaling, "ewma")
+        params: dict[str, Param] = {
+            "smoothing": self.smoothing,
+            "confidence": self.confidence,
+            "raise_factor": self.raise_factor,
+            "clear_factor": self.clear_factor,
+            "drift_window": self.drift_window,
+            "drift_ratio": self.drift_ratio,
+            "name": self.name,
+        }
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "mean": scaling.mean,
+            "scale": scaling.scale,
+            "monitored": self.monitored,
+            "drift": self.drift,
+            "centre": self.centre,
+            "envelope": self.envelope,
+        }
+        return params, arrays
+
+    @classmethod
+    def restore(cls, params: Mapping[str, Param], arrays: Arrays) -> EwmaMonitor:
+        """The monitor ``state()`` was taken from, at the start of a stream."""
+        ewma = cls(
+            smoothing=number(params["smoothing"]),
+            confidence=number(params["confidence"]),
+            raise_factor=number(params["raise_factor"]),
+            clear_factor=number(params["clear_factor"]),
+            drift_window=integer(params["drift_window"]),
+            drift_ratio=number(params["drift_ratio"]),
+            name=str(params["name"]),
+        )
+        ewma._scaling = Scaling(mean=vector(arrays["mean"]), scale=vector(arrays["scale"]))
+        ewma.monitored = np.asarray(arrays["monitored"], dtype=np.bool_)
+        ewma.drift = vector(arrays["drift"])
+        ewma.centre = vector(arrays["centre"])
+        ewma.envelope = vector(arrays["envelope"])
+        ewma.reset()
+        return ewma
 
     def reset(self) -> None:
         """Restart the charts at the normal mean; the next ``warmup`` samples are not ready."""

@@ -14,12 +14,15 @@ A static model: every sample is ready at once and ``reset`` has nothing to forge
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from hazwatch.warn import control_limit
 from hazwatch.warn.detector import Matrix, Scores, Vector
+from hazwatch.warn.state import Arrays, Param, State, fitted, matrix, number, vector
 from hazwatch.warn.subspace import SubspaceStatistics, quadratic_parts
 
 
@@ -146,6 +149,40 @@ class PCA:
 
     def score(self, samples: Matrix) -> Scores:
         return self.statistics(samples).scores()
+
+    def state(self) -> State:
+        """Constructor parameters and learnt arrays (``warn.state``); not fitted: error."""
+        scaling = fitted(self._scaling, "pca")
+        params: dict[str, Param] = {
+            "components": self.components,
+            "explained": self.explained,
+            "confidence": self.confidence,
+            "name": self.name,
+        }
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "mean": scaling.mean,
+            "scale": scaling.scale,
+            "loadings": self._loadings,
+            "t2_root": self._t2_root,
+            "limits": np.array([self._t2_limit, self._spe_limit]),
+        }
+        return params, arrays
+
+    @classmethod
+    def restore(cls, params: Mapping[str, Param], arrays: Arrays) -> PCA:
+        """The monitor ``state()`` was taken from, at the start of a stream."""
+        components = params["components"]
+        pca = cls(
+            components=None if components is None else int(components),
+            explained=number(params["explained"]),
+            confidence=number(params["confidence"]),
+            name=str(params["name"]),
+        )
+        pca._scaling = Scaling(mean=vector(arrays["mean"]), scale=vector(arrays["scale"]))
+        pca._loadings = matrix(arrays["loadings"])
+        pca._t2_root = matrix(arrays["t2_root"])
+        pca._t2_limit, pca._spe_limit = (float(x) for x in vector(arrays["limits"]))
+        return pca
 
     def reset(self) -> None:
         """Nothing to forget: each sample is judged on its own."""
