@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 Api = Any
 
 LI_NA = {
@@ -13,6 +15,29 @@ LI_NA = {
     "min_priority": "medium",
     "quiet_hours": {"start": "22:00", "end": "07:00", "zone": "Asia/Shanghai"},
 }
+
+
+CHANNELS = {
+    "dingtalk": {"kind": "dingtalk", "config": {"url": "https://oapi.dingtalk.com/robot/send"}},
+    "email": {
+        "kind": "email",
+        "config": {"host": "smtp.example.cn", "port": 25, "tls": "none", "sender": "a@b.cn"},
+    },
+    "sms": {
+        "kind": "sms",
+        "config": {
+            "url": "https://sms.example.cn/send",
+            "body": '{"to": "{phone}", "text": "{text}"}',
+        },
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _channels(api: Api) -> None:
+    for name, body in CHANNELS.items():
+        put = api.client.put(f"/api/v1/channels/{name}", json=body, headers=api.as_user("admin"))
+        assert put.status_code == 201, put.text
 
 
 def test_an_admin_sets_a_contact_and_reads_it_back(api: Api) -> None:
@@ -42,13 +67,15 @@ def test_people_set_their_own_preferences_but_not_their_posts(api: Api) -> None:
 
 
 def test_a_bad_contact_names_the_field(api: Api) -> None:
-    bad = LI_NA | {
-        "channels": ["pigeon"],
-        "quiet_hours": {"start": "22:00", "end": "07:00", "zone": "Mars/Olympus"},
-    }
-    refused = api.client.put("/api/v1/contacts/op-a", json=bad, headers=api.as_user("admin"))
-    assert refused.status_code == 422
-    fields = [tuple(e["loc"]) for e in refused.json()["detail"]]
-    assert ("body", "channels", 0) in fields
-    assert ("body", "quiet_hours", "zone") in fields
+    for bad, field in (
+        (
+            LI_NA | {"quiet_hours": {"start": "22:00", "end": "07:00", "zone": "Mars/Olympus"}},
+            ("body", "quiet_hours", "zone"),
+        ),
+        (LI_NA | {"channels": ["email", "pigeon"]}, ("body", "channels", 1)),  # not configured
+        (LI_NA | {"addresses": {"pigeon": "loft 3"}}, ("body", "addresses", 0)),
+    ):
+        refused = api.client.put("/api/v1/contacts/op-a", json=bad, headers=api.as_user("admin"))
+        assert refused.status_code == 422
+        assert [tuple(e["loc"]) for e in refused.json()["detail"]] == [field]
     assert api.get("admin", "/contacts/nobody").status_code == 404

@@ -1,13 +1,18 @@
-"""Park places and emergency resources: stored by the plant import, exported, read back."""
+"""Park places and emergency resources: stored by the plant import or one at a time,
+exported, read back."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hazwatch.domain.plant import PlantSpec
+import pytest
+
+from hazwatch.domain.plant import PlaceSpec, PlantSpec, ResourceSpec
 from hazwatch.respond.linkage import Place
 from hazwatch.respond.resources import nearest
 from hazwatch.storage.database import Database
+from hazwatch.storage.errors import ConflictError
+from hazwatch.storage.outcome import PutOutcome
 from hazwatch.storage.park_repository import ParkRepository
 from hazwatch.storage.plant_repository import PlantRepository
 
@@ -114,3 +119,76 @@ def test_a_reordered_list_exports_in_the_new_order(db: Database, spec: PlantSpec
     reordered = _plant(spec, places=PLACES[::-1])
     assert plants.save(reordered).parks_changed == 1
     assert plants.export() == reordered
+
+
+# --- one at a time ----------------------------------------------------------------------
+
+
+def test_places_are_added_replaced_in_position_and_removed(db: Database, spec: PlantSpec) -> None:
+    plants = PlantRepository(db)
+    plants.save(_plant(spec))
+    parks, east = ParkRepository(db), _east(db)
+    clinic = PlaceSpec.model_validate(
+        {"key": "clinic", "kind": "hospital", "location": {"lat": 31.52, "lon": 120.23}}
+    )
+    added = parks.add_place(east, clinic)
+    assert added == Place(
+        key="clinic", name="", kind="hospital", lat=31.52, lon=120.23, sensitive=True
+    )
+    with pytest.raises(ConflictError):
+        parks.add_place(east, clinic)
+    renamed = PlaceSpec.model_validate({**PLACES[0], "name": "Primary School", "sensitive": False})
+    place, outcome = parks.put_place(east, renamed)
+    assert outcome is PutOutcome.REPLACED and place.name == "Primary School"
+    assert not place.sensitive
+    _, outcome = parks.put_place(east, clinic.model_copy(update={"key": "depot"}))
+    assert outcome is PutOutcome.CREATED
+    assert [p.key for p in parks.places(east)] == ["school", "hq", "flats", "clinic", "depot"]
+    assert parks.remove_place(east, "hq") and not parks.remove_place(east, "hq")
+    assert [p.key for p in parks.places(east)] == ["school", "flats", "clinic", "depot"]
+    (west,) = parks.parks("west")
+    assert parks.places(west.id) == [], "another park is untouched"
+
+
+def test_a_replaced_resource_keeps_its_availability_unless_given(
+    db: Database, spec: PlantSpec
+) -> None:
+    plants = PlantRepository(db)
+    plants.save(_plant(spec))
+    parks, east = ParkRepository(db), _east(db)
+    parks.set_available(east, "fire-near", False)
+    bigger = ResourceSpec.model_validate({**RESOURCES[1], "capacity": 4, "unit": "vehicles"})
+    resource, outcome = parks.put_resource(east, bigger)
+    assert outcome is PutOutcome.REPLACED
+    assert (resource.capacity, resource.available) == (4.0, False)
+    assert parks.units(east)["fire-near"] == "vehicles"
+    resource, _ = parks.put_resource(east, bigger, available=True)
+    assert resource.available
+    depot = ResourceSpec.model_validate(
+        {"key": "sand", "kind": "materials", "location": {"lat": 31.5, "lon": 120.2}}
+    )
+    assert not parks.add_resource(east, depot, available=False).available
+    with pytest.raises(ConflictError):
+        parks.add_resource(east, depot)
+    assert parks.remove_resource(east, "fire-far") and not parks.remove_resource(east, "fire-far")
+    assert [r.key for r in parks.resources(east)] == ["fire-near", "medics", "sand"]
+
+
+def test_edits_one_at_a_time_are_exported_and_import_back_unchanged(
+    db: Database, spec: PlantSpec
+) -> None:
+    plants = PlantRepository(db)
+    plants.save(_plant(spec))
+    parks, east = ParkRepository(db), _east(db)
+    clinic = {"key": "clinic", "kind": "hospital", "location": {"lat": 31.52, "lon": 120.23}}
+    parks.add_place(east, PlaceSpec.model_validate(clinic))
+    parks.put_resource(east, ResourceSpec.model_validate({**RESOURCES[2], "contact": "120"}))
+    parks.remove_resource(east, "fire-far")
+    exported = plants.export()
+    expected = _plant(
+        spec,
+        places=[*PLACES, clinic],
+        resources=[RESOURCES[1], {**RESOURCES[2], "contact": "120"}],
+    )
+    assert exported == expected
+    assert not plants.save(exported).changed

@@ -8,7 +8,7 @@ answers 422 naming the field (``body.quiet_hours.zone``).
 from __future__ import annotations
 
 from datetime import time
-from typing import Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,11 +19,20 @@ from hazwatch.domain.role import Role
 from hazwatch.domain.tag import Priority
 from hazwatch.respond.directory import Contact, Post
 from hazwatch.respond.notify.message import QuietHours, Recipient
+from hazwatch.respond.notify.pipeline import LAST_RESORT
+from hazwatch.storage.channel_repository import ChannelRepository
 from hazwatch.storage.contact_repository import document_of
 
 router = APIRouter(tags=["contacts"])
 
-Channel = Literal["webhook", "dingtalk", "wecom", "email", "sms", "inapp"]
+Channel = Annotated[
+    str,
+    Field(
+        pattern=rf"^{SEGMENT}$",
+        description="the name of a configured channel (/api/v1/channels) or inapp",
+        examples=["email"],
+    ),
+]
 
 
 class PostIn(BaseModel):
@@ -107,6 +116,15 @@ def set_contact(
     user: str, body: ContactIn, platform: PlatformDep, principal: PrincipalDep, grant: ViewerGrant
 ) -> dict[str, object]:
     """Set a contact; a person setting their own keeps the posts an admin gave them."""
+    known = {e.name for e in ChannelRepository(platform.db).list()} | {LAST_RESORT}
+    unknown = [
+        {"loc": ["body", field, i], "msg": f"no channel {name!r}; configured: {sorted(known)}"}
+        for field, names in (("channels", body.channels), ("addresses", list(body.addresses)))
+        for i, name in enumerate(names)
+        if name not in known
+    ]
+    if unknown:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=unknown)
     contact = body.contact(user)
     if not _is_admin(principal):
         if user != principal.name:

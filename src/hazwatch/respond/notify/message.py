@@ -39,6 +39,8 @@ def rank_of(level: Priority | Colour) -> int:
 class SourceKind(StrEnum):
     ALARM = "alarm"
     WARNING = "warning"
+    TEST = "test"
+    """A message sent to check a channel: no alarm or warning behind it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
