@@ -13,6 +13,10 @@ Roles are recognised from the file by convention (docs/plant-file.md, "Simulator
   a refrigeration loop: its vessels are receivers at condensing temperature;
 - a **gas detector** is any tag in ``%LEL``, ``ppm`` or ``mg/m3``; it reads the
   installation's substance;
+- a **weather mast** is an equipment with a tag ``wind-speed`` in ``m/s``; its
+  ``wind-direction`` (``°``), ``wind-gust`` (``m/s``), ``air-temperature`` (°C),
+  ``solar-radiation`` (``W/m2``) and ``cloud-cover`` (``okta``) tags read the weather of the
+  park the mast stands in;
 - every other tag is **generic**: a slow noisy signal around the middle of its normal band
   (between its low and high limits, else its range).
 """
@@ -33,6 +37,8 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 DEFAULT_VESSEL_M3 = 100.0
+# A park without a location is taken to lie in eastern China.
+DEFAULT_LATITUDE = 32.0
 DEFAULT_LONGITUDE = 120.0
 
 TEMPERATURE_UNITS = frozenset({"°C", "℃", "degC", "C"})
@@ -49,6 +55,10 @@ PRESSURE_UNITS: dict[str, float] = {
 LEL_UNIT = "%LEL"
 PPM_UNIT = "ppm"
 MG_UNITS = frozenset({"mg/m3", "mg/m³"})
+WIND_SPEED_UNIT = "m/s"
+DIRECTION_UNITS = frozenset({"°", "deg", "degree", "degrees"})
+IRRADIANCE_UNITS = frozenset({"W/m2", "W/m²"})
+OKTA_UNITS = frozenset({"okta", "oktas"})
 
 
 class Role(IntEnum):
@@ -62,7 +72,24 @@ class Role(IntEnum):
     DISCHARGE_PRESSURE = 5
     DISCHARGE_TEMPERATURE = 6
     GAS = 7
+    WIND_SPEED = 8
+    WIND_DIRECTION = 9
+    WIND_GUST = 10
+    AIR_TEMPERATURE = 11
+    SOLAR_RADIATION = 12
+    CLOUD_COVER = 13
 
+
+# The tags of a weather mast: key → (units it may have, role).
+MAST_TAGS: dict[str, tuple[frozenset[str], Role]] = {
+    "wind-speed": (frozenset({WIND_SPEED_UNIT}), Role.WIND_SPEED),
+    "wind-direction": (DIRECTION_UNITS, Role.WIND_DIRECTION),
+    "wind-gust": (frozenset({WIND_SPEED_UNIT}), Role.WIND_GUST),
+    "air-temperature": (TEMPERATURE_UNITS, Role.AIR_TEMPERATURE),
+    "solar-radiation": (IRRADIANCE_UNITS, Role.SOLAR_RADIATION),
+    "cloud-cover": (OKTA_UNITS, Role.CLOUD_COVER),
+}
+MAST_ROLES = np.array([int(role) for _, role in MAST_TAGS.values()], dtype=np.int8)
 
 # Measurement noise, standard deviation as a fraction of the instrument span.
 NOISE_FRACTION: dict[Role, float] = {
@@ -74,6 +101,14 @@ NOISE_FRACTION: dict[Role, float] = {
     Role.DISCHARGE_PRESSURE: 0.001,
     Role.DISCHARGE_TEMPERATURE: 0.001,
     Role.GAS: 0.002,
+    Role.WIND_SPEED: 0.001,
+    Role.WIND_DIRECTION: 0.001,
+    Role.WIND_GUST: 0.001,
+    Role.AIR_TEMPERATURE: 0.0004,
+    # A pyranometer reads 0 at night and cloud cover is reported in whole oktas: no noise
+    # on either (the radiation moves with the sun and the cloud anyway).
+    Role.SOLAR_RADIATION: 0.0,
+    Role.CLOUD_COVER: 0.0,
 }
 
 
@@ -108,7 +143,8 @@ class GenericModel:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParkModel:
     """The compiled plant: per tag (file order) its role, the index of the modelled unit in
-    that role's table, unit scale, range, period and measurement noise."""
+    that role's table (for a weather mast's tags, the park), unit scale, range, period and
+    measurement noise; per park its latitude and longitude (degrees)."""
 
     keys: tuple[str, ...]
     role: npt.NDArray[np.int8]
@@ -118,6 +154,7 @@ class ParkModel:
     hi: Floats
     period_ms: Ints
     noise_sd: Floats
+    latitudes: Floats
     longitudes: Floats
     installations: tuple[InstallationModel, ...]
     vessels: tuple[VesselModel, ...]
@@ -131,6 +168,11 @@ class ParkModel:
             return self.keys.index(key)
         except ValueError:
             raise KeyError(key) from None
+
+    @property
+    def has_weather(self) -> bool:
+        """Whether the plant has a weather mast."""
+        return bool(np.isin(self.role, MAST_ROLES).any())
 
     def role_of(self, key: str) -> Role:
         return Role(int(self.role[self.index(key)]))
@@ -177,8 +219,10 @@ class _Builder:
 def compile_plant(spec: PlantSpec) -> ParkModel:
     """Recognise the roles of every tag of ``spec`` (see the module docstring)."""
     b = _Builder([], [], [], [], [], [], [], [], [], [])
+    latitudes: list[float] = []
     longitudes: list[float] = []
     for park in spec.parks:
+        latitudes.append(park.location.lat if park.location else DEFAULT_LATITUDE)
         longitudes.append(park.location.lon if park.location else DEFAULT_LONGITUDE)
         for enterprise in park.enterprises:
             for site in enterprise.sites:
@@ -198,6 +242,7 @@ def compile_plant(spec: PlantSpec) -> ParkModel:
         hi=hi,
         period_ms=np.array([max(1, round(t.period_s * 1000)) for t in tags], dtype=np.int64),
         noise_sd=noise,
+        latitudes=np.array(latitudes, dtype=np.float64),
         longitudes=np.array(longitudes, dtype=np.float64),
         installations=tuple(b.installations),
         vessels=tuple(b.vessels),
@@ -230,6 +275,8 @@ def _add_installation(b: _Builder, inst: InstallationSpec, prefix: str, park: in
             _add_vessel(b, q=q, base=base, inst=index, substance=substance, volume=volume)
         elif substance is not None and _is_compressor(q):
             _add_compressor(b, q, base, index)
+        elif _is_mast(q):
+            _add_mast(b, q, base, index, park)
         else:
             for tag in q.tags:
                 _add_plain(b, tag, f"{base}.{tag.key}", index, substance)
@@ -277,6 +324,16 @@ def _add_compressor(b: _Builder, q: EquipmentSpec, base: str, inst: int) -> None
             _add_plain(b, tag, key, inst, None)
 
 
+def _add_mast(b: _Builder, q: EquipmentSpec, base: str, inst: int, park: int) -> None:
+    for tag in q.tags:
+        key = f"{base}.{tag.key}"
+        units, role = MAST_TAGS.get(tag.key, (frozenset(), Role.GENERIC))
+        if tag.unit in units:
+            b.add(key, tag, role, park)
+        else:
+            _add_plain(b, tag, key, inst, None)
+
+
 def _add_plain(b: _Builder, tag: TagSpec, key: str, inst: int, substance: Substance | None) -> None:
     per_mg_m3 = _detector_scale(tag.unit, substance)
     if per_mg_m3 is None:
@@ -304,6 +361,10 @@ def _detector_scale(unit: str, substance: Substance | None) -> float | None:
 
 def _is_vessel(q: EquipmentSpec) -> bool:
     return any(t.key == "level" and t.unit == "%" for t in q.tags)
+
+
+def _is_mast(q: EquipmentSpec) -> bool:
+    return any(t.key == "wind-speed" and t.unit == WIND_SPEED_UNIT for t in q.tags)
 
 
 def _is_compressor(q: EquipmentSpec) -> bool:

@@ -16,6 +16,10 @@
   concentration of a leak of ``r`` g/s is ``coupling · 1000 r / 6`` mg/m³, where the detector
   nearest the leak has coupling 1 and the others of its installation 0.2.
 - **Generic** tags drift around the middle of their normal band (AR(1), τ = 5 min).
+- **Weather mast**: wind and cloud from ``weather`` (around the ``Climate``), drawn from a
+  random stream of their own, so that they depend only on the seed and the climate, not on
+  the rest of the plant; air temperature is the outdoor temperature above; solar radiation
+  is the clear-sky radiation at the sun's elevation (``sun``) through the cloud.
 
 Incidents that change the process (overfill, leak) are applied here; faults of the
 instruments (frozen, offline) are applied to the readings by the simulator.
@@ -32,6 +36,8 @@ import numpy.typing as npt
 from hazwatch.connectors.simulator.ambient import DAILY_MEAN_C, daily_cycle_c
 from hazwatch.connectors.simulator.model import ParkModel, Role
 from hazwatch.connectors.simulator.substance import KELVIN, Substance
+from hazwatch.connectors.simulator.sun import clear_sky_w_m2, cloud_transmission, elevation_deg
+from hazwatch.connectors.simulator.weather import Climate, Weather
 from hazwatch.domain.clock import Millis
 
 Floats = npt.NDArray[np.float64]
@@ -57,6 +63,8 @@ ROOM_VOLUME_M3 = 1800.0
 VENTILATION_M3_S = 6.0
 NEIGHBOUR_COUPLING = 0.2
 GENERIC_TAU_S = 300.0
+# Entropy mixed into the seed of the weather's own random stream.
+WEATHER_STREAM = 0x57EA7
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +113,7 @@ class Physics:
         seed: int,
         overfills: tuple[Overfill, ...] = (),
         leaks: tuple[Leak, ...] = (),
+        climate: Climate | None = None,
     ) -> None:
         self._model = model
         self._rng = np.random.default_rng(seed)
@@ -146,6 +155,10 @@ class Physics:
         self._overfill_from = np.full(len(overfills), np.nan)
         self._groups = {role: model.columns(role) for role in Role}
         self._by_substance = _group_by_substance(model)
+        self._sky: Weather | None = None
+        if model.has_weather:
+            stream = np.random.default_rng([seed, WEATHER_STREAM])
+            self._sky = Weather(len(model.longitudes), climate or Climate(), stream)
 
     @property
     def level_pct(self) -> Floats:
@@ -171,6 +184,8 @@ class Physics:
         )
         self._advance_levels(t)
         self._advance_gas(t)
+        if self._sky is not None:
+            self._sky.advance()
         self.now = t
 
     def values(self) -> Floats:
@@ -203,7 +218,27 @@ class Physics:
         out[cols] = self._det_base[idx] + self._mg_m3[idx] * self._det_scale[idx]
         cols, idx = self._groups[Role.GENERIC]
         out[cols] = self._generic_centre[idx] + self._generic_swing[idx] * self._generic.value[idx]
+        if self._sky is not None:
+            self._mast_values(out, self._sky, outdoor)
         return out
+
+    def _mast_values(self, out: Floats, sky: Weather, outdoor: Floats) -> None:
+        m = self._model
+        cloud = sky.cloud_oktas()
+        cols, park = self._groups[Role.WIND_SPEED]
+        out[cols] = sky.mean_speed_m_s()[park]
+        cols, park = self._groups[Role.WIND_DIRECTION]
+        out[cols] = sky.mean_from_deg()[park]
+        cols, park = self._groups[Role.WIND_GUST]
+        out[cols] = sky.gust_m_s()[park]
+        cols, park = self._groups[Role.AIR_TEMPERATURE]
+        out[cols] = outdoor[park]
+        cols, park = self._groups[Role.SOLAR_RADIATION]
+        if len(cols):
+            sun = elevation_deg(self.now, m.latitudes, m.longitudes)
+            out[cols] = (clear_sky_w_m2(sun) * cloud_transmission(cloud))[park]
+        cols, park = self._groups[Role.CLOUD_COVER]
+        out[cols] = np.floor(cloud[park] + 0.5)
 
     def _advance_levels(self, t: Millis) -> None:
         omega = 2.0 * math.pi / LEVEL_SWING_PERIOD_S

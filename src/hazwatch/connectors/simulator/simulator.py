@@ -5,11 +5,12 @@
 the previous step. A tag with period ``p`` reports at the instants ``k·p`` (epoch ms); when
 ``now`` jumps by several periods it returns several readings of that tag, each with its
 own timestamp and the process value of that second plus measurement noise. Values are
-clipped to the instrument range, the way a transmitter saturates. ``received`` is ``now``.
+clipped to the instrument range, the way a transmitter saturates; a wind direction wraps
+around instead (359.8° plus 0.5° of noise reads 0.3°). ``received`` is ``now``.
 
-The output is a pure function of the plant, the start, the seed, the incidents and the
-instants stepped to; measurement noise depends only on (seed, tag, timestamp), so how the
-time is cut into steps changes nothing.
+The output is a pure function of the plant, the start, the seed, the incidents, the
+climate and the instants stepped to; measurement noise depends only on (seed, tag,
+timestamp), so how the time is cut into steps changes nothing.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hazwatch.connectors.simulator.demo import DEMO_INCIDENTS
+from hazwatch.connectors.simulator.demo import DEMO_CLIMATE, DEMO_INCIDENTS
 from hazwatch.connectors.simulator.incident import Incident, IncidentError, IncidentKind
 from hazwatch.connectors.simulator.model import ParkModel, Role, compile_plant
 from hazwatch.connectors.simulator.noise import standard_normal
 from hazwatch.connectors.simulator.physics import TICK_MS, Leak, Overfill, Physics
+from hazwatch.connectors.simulator.weather import Climate
 from hazwatch.domain.batch import Batch
 from hazwatch.domain.clock import Millis
 from hazwatch.domain.plant import PlantSpec
@@ -54,7 +56,8 @@ class ParkSimulator:
     ``tag_ids`` maps full tag keys (``enterprise.site.installation.equipment.tag``) to tag
     ids; tags of the plant missing from it are simulated but not emitted. ``incidents``
     defaults to the demo script (``DEMO_INCIDENTS``), keeping those whose tag the plant has;
-    incidents given explicitly must all fit the plant, else ``IncidentError``.
+    incidents given explicitly must all fit the plant, else ``IncidentError``. ``climate``
+    is the weather a weather mast shows (default: the demo's, ``DEMO_CLIMATE``).
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class ParkSimulator:
         start: Millis,
         seed: int = 0,
         incidents: Sequence[Incident] | None = None,
+        climate: Climate = DEMO_CLIMATE,
     ) -> None:
         self._model = compile_plant(spec)
         model = self._model
@@ -81,9 +85,12 @@ class ParkSimulator:
         self._lo = model.lo[self._cols]
         self._hi = model.hi[self._cols]
         self._noise = model.noise_sd[self._cols]
+        self._wraps = model.role[self._cols] == Role.WIND_DIRECTION
         overfills, leaks, faults = self._bind(self._incidents, emitted)
         self._faults = faults
-        self._physics = Physics(model, start=start, seed=seed, overfills=overfills, leaks=leaks)
+        self._physics = Physics(
+            model, start=start, seed=seed, overfills=overfills, leaks=leaks, climate=climate
+        )
         self._row = self._physics.values()
         self._last: Millis = start - 1
 
@@ -128,6 +135,8 @@ class ParkSimulator:
         model_col = self._cols[column]
         values = rows[row, model_col]
         values += self._noise[column] * standard_normal(self._seed, model_col, ts)
+        wraps = self._wraps[column]
+        values[wraps] %= 360.0
         np.clip(values, self._lo[column], self._hi[column], out=values)
         keep = self._apply_faults(column, ts, values, ends - counts, ends)
         self._last = upto
