@@ -86,6 +86,9 @@ class InventoryOut(BaseModel):
     tonnes: float | None
     volume_m3: float | None
     density_t_per_m3: float | None
+    category: str | None = Field(
+        default=None, description="GB 18218 Table 2 category of an unlisted chemical or mixture"
+    )
 
 
 class LimitOut(BaseModel):

@@ -15,6 +15,7 @@ import uvicorn
 
 from hazwatch.api.app import create_app
 from hazwatch.auth.password import WeakPasswordError, hash_password
+from hazwatch.cli.evaluate import evaluate_app
 from hazwatch.cli.options import ConfigOpt, DatabaseOpt, DataDirOpt, fail, settings_of
 from hazwatch.cli.plume import plume
 from hazwatch.cli.warn import warn_app
@@ -26,12 +27,14 @@ from hazwatch.connectors.config_file import (
 )
 from hazwatch.connectors.mqtt.dynsec import BrokerAdmin, DynsecError, bootstrap_config
 from hazwatch.connectors.probe import probe
+from hazwatch.connectors.simulator.demo import select_incidents
+from hazwatch.connectors.simulator.incident import IncidentError
 from hazwatch.demo import prepare_demo
 from hazwatch.domain.role import Role
 from hazwatch.gateway import GatewayConfigError, load_gateway_config, run_gateway
 from hazwatch.plant.errors import PlantFileError
 from hazwatch.plant.file import dump_plant, load_plant
-from hazwatch.runtime.clock import Clock, WallClock
+from hazwatch.runtime.clock import AnchoredClock, Clock, WallClock, wall_now
 from hazwatch.settings import Settings, SimulatorSettings
 from hazwatch.storage.database import Database
 from hazwatch.storage.plant_repository import PlantRepository
@@ -54,6 +57,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(connector_app, name="connector")
 app.add_typer(broker_app, name="broker")
 app.add_typer(warn_app, name="warn")
+app.add_typer(evaluate_app, name="evaluate")
 app.command("plume")(plume)
 
 
@@ -71,6 +75,13 @@ def demo(
         str | None, typer.Option(help="password of the demo's 'admin' (default: generated)")
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the simulator")] = 0,
+    incidents: Annotated[
+        str | None,
+        typer.Option(
+            help="scripted incidents to play: keys, each optionally @ start in simulated "
+            "seconds (chlorine-leak@60,lpg-overfill); '' for none; default: the whole script"
+        ),
+    ] = None,
 ) -> None:
     """Run the demo: embedded SQLite, the built-in chemical-park simulator, the web UI."""
 
@@ -78,8 +89,9 @@ def demo(
         data_dir=data_dir,
         host=host,
         port=port,
-        simulator=SimulatorSettings(enabled=True, speed=speed, seed=seed),
+        simulator=SimulatorSettings(enabled=True, speed=speed, seed=seed, incidents=incidents),
     )
+    _check_incidents(settings)
     password = admin_password or secrets.token_urlsafe(9)
     try:
         clock = prepare_demo(settings, admin_password=password)
@@ -103,7 +115,21 @@ def serve(
     settings = settings_of(config, host=host, port=port)
     if settings.plant_file is not None:
         _import(settings, settings.plant_file)
-    _serve(settings, WallClock())
+    _check_incidents(settings)
+    simulator = settings.simulator
+    clock: Clock = WallClock()
+    if simulator.enabled and (simulator.epoch_ms is not None or simulator.speed != 1):
+        clock = AnchoredClock(simulator.speed, simulator.epoch_ms or wall_now())
+    _serve(settings, clock)
+
+
+def _check_incidents(settings: Settings) -> None:
+    chosen = settings.simulator.incidents
+    if chosen is not None:
+        try:
+            select_incidents(chosen)
+        except IncidentError as exc:
+            raise fail(str(exc)) from exc
 
 
 def _connectors(settings: Settings) -> list[ConnectorEntry]:

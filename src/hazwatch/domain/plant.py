@@ -58,10 +58,15 @@ class TagSpec(_Strict):
 
 
 class InventorySpec(_Strict):
-    """A hazardous chemical held in an installation: tonnes, or tank volume and density."""
+    """A hazardous chemical held in an installation: tonnes, or tank volume and density.
+
+    ``category`` is the GB 18218 Table 2 hazard category (``W5.4``) of a chemical Table 1
+    does not name, or of a mixture (docs/evaluation.md).
+    """
 
     chemical: str
     cas: str | None = Field(default=None, pattern=r"^\d{2,7}-\d{2}-\d$")
+    category: str | None = Field(default=None, pattern=r"^[JW]\d+(\.\d+)?$")
     tonnes: float | None = Field(default=None, ge=0)
     volume_m3: float | None = Field(default=None, ge=0)
     density_t_per_m3: float | None = Field(default=None, gt=0)
@@ -97,6 +102,12 @@ class EquipmentSpec(_Strict):
 class InstallationSpec(_Strict):
     key: Key
     name: str = ""
+    people_within_500m: int | None = Field(
+        default=None,
+        ge=0,
+        description="people normally resident within 500 m outside the plant boundary"
+        " (GB 18218 Table 5, α)",
+    )
     inventories: list[InventorySpec] = Field(default_factory=list)
     equipment: list[EquipmentSpec] = Field(default_factory=list)
 
@@ -111,6 +122,14 @@ class EnterpriseSpec(_Strict):
     key: Key
     name: str = ""
     location: Location | None = None
+    assessment_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="static safety risk assessment score on the MEM 100-point scale (red < 60,"
+        " orange < 75, yellow < 90, blue ≥ 90): the baseline of the dynamic risk colour",
+    )
     sites: list[SiteSpec] = Field(default_factory=list)
 
 
@@ -142,6 +161,8 @@ class PlaceSpec(_Strict):
     kind: PlaceKind
     location: Location
     sensitive: bool = False
+    enterprise: Key | None = None
+    """the enterprise (of this park) the place belongs to: its posts are warned"""
 
     @model_validator(mode="before")
     @classmethod
@@ -182,6 +203,17 @@ class ParkSpec(_Strict):
     enterprises: list[EnterpriseSpec] = Field(default_factory=list)
     places: list[PlaceSpec] = Field(default_factory=list)
     resources: list[ResourceSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _places_belong(self) -> Self:
+        keys = {e.key for e in self.enterprises}
+        for place in self.places:
+            if place.enterprise is not None and place.enterprise not in keys:
+                raise ValueError(
+                    f"place {place.key!r}: enterprise {place.enterprise!r} is not in park "
+                    f"{self.key!r}"
+                )
+        return self
 
 
 class PlantSpec(_Strict):

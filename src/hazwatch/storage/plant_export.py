@@ -85,6 +85,7 @@ class _Export:
                     tonnes=inv.tonnes,
                     volume_m3=inv.volume_m3,
                     density_t_per_m3=inv.density_t_per_m3,
+                    category=inv.category,
                 )
             )
 
@@ -97,6 +98,7 @@ class _Export:
                     kind=PlaceKind(place.kind),
                     location=Location(lat=place.lat, lon=place.lon),
                     sensitive=place.sensitive,
+                    enterprise=place.enterprise,
                 )
             )
         self._resources: dict[int, list[ResourceSpec]] = defaultdict(list)
@@ -135,6 +137,7 @@ class _Export:
             key=node.key,
             name=node.name,
             location=_location(node),
+            assessment_score=node.assessment_score,
             sites=[
                 SiteSpec(
                     key=s.key,
@@ -149,6 +152,7 @@ class _Export:
         return InstallationSpec(
             key=node.key,
             name=node.name,
+            people_within_500m=node.people_within_500m,
             inventories=self._inventories[node.id],
             equipment=[
                 EquipmentSpec(key=q.key, name=q.name, tags=[self._tag(t) for t in self._tags[q.id]])

@@ -44,16 +44,16 @@ from hazwatch.storage.schema import (
     tags,
 )
 
-# (name, lat, lon) of a node
-_NodeFields = tuple[str, float | None, float | None]
+# (name, lat, lon, people_within_500m, assessment_score) of a node
+_NodeFields = tuple[str, float | None, float | None, int | None, float | None]
 # the values of _TAG_COLUMNS, in that order
 _TagFields = tuple[str, int, str, str, str, float, float, float, float | None, float | None]
 # the values of _LIMIT_COLUMNS, in that order
 _LimitRow = tuple[str, float, str, float, float, float]
 # the values of _INVENTORY_COLUMNS, in that order
-_InventoryRow = tuple[str, str | None, float | None, float | None, float | None]
+_InventoryRow = tuple[str, str | None, float | None, float | None, float | None, str | None]
 # the values of _PLACE_COLUMNS / _RESOURCE_COLUMNS, in that order
-_PlaceRow = tuple[str, str, str, float, float, bool]
+_PlaceRow = tuple[str, str, str, float, float, bool, str | None]
 _ResourceRow = tuple[str, str, str, float, float, float, str, str]
 
 # No stored path contains it: paths are ids and slashes.
@@ -87,6 +87,7 @@ _PLACE_COLUMNS = (
     park_places.c.lat,
     park_places.c.lon,
     park_places.c.sensitive,
+    park_places.c.enterprise,
 )
 _RESOURCE_COLUMNS = (
     emergency_resources.c.key,
@@ -104,6 +105,7 @@ _INVENTORY_COLUMNS = (
     inventories.c.tonnes,
     inventories.c.volume_m3,
     inventories.c.density_t_per_m3,
+    inventories.c.category,
 )
 
 
@@ -191,7 +193,7 @@ class _Import:
             kind=ScopeKind.REGION,
             key=spec.region,
             parent=None,
-            fields=(spec.region_name, None, None),
+            fields=(spec.region_name, None, None, None, None),
         )
         (region,) = self._level([root])
         self._enterprises = {
@@ -204,7 +206,12 @@ class _Import:
         )
         ents = [(e, park) for p, park in zip(spec.parks, parks, strict=True) for e in p.enterprises]
         ent_nodes = self._level(
-            [_node(ScopeKind.ENTERPRISE, e.key, e.name, park, e.location) for e, park in ents]
+            [
+                _node(
+                    ScopeKind.ENTERPRISE, e.key, e.name, park, e.location, score=e.assessment_score
+                )
+                for e, park in ents
+            ]
         )
         sites = [(s, e.key, n) for (e, _), n in zip(ents, ent_nodes, strict=True) for s in e.sites]
         site_nodes = self._level([_node(ScopeKind.SITE, s.key, s.name, n) for s, _, n in sites])
@@ -214,7 +221,10 @@ class _Import:
             for i in s.installations
         ]
         inst_nodes = self._level(
-            [_node(ScopeKind.INSTALLATION, i.key, i.name, n) for i, _, n in insts]
+            [
+                _node(ScopeKind.INSTALLATION, i.key, i.name, n, people=i.people_within_500m)
+                for i, _, n in insts
+            ]
         )
         equipment = [
             (q, f"{prefix}.{i.key}", n)
@@ -256,7 +266,13 @@ class _Import:
         )
 
     def _load_nodes(self) -> None:
-        columns = (scope_nodes.c.name, scope_nodes.c.lat, scope_nodes.c.lon)
+        columns = (
+            scope_nodes.c.name,
+            scope_nodes.c.lat,
+            scope_nodes.c.lon,
+            scope_nodes.c.people_within_500m,
+            scope_nodes.c.assessment_score,
+        )
         query = select(
             scope_nodes.c.id,
             scope_nodes.c.kind,
@@ -290,8 +306,17 @@ class _Import:
             if stored.parent_id != parent_id:
                 self._move(stored, parent_id, path)
             if stored.fields != want.fields:
-                name, lat, lon = want.fields
-                updates.append({"node_id": stored.id, "name": name, "lat": lat, "lon": lon})
+                name, lat, lon, people, score = want.fields
+                updates.append(
+                    {
+                        "node_id": stored.id,
+                        "name": name,
+                        "lat": lat,
+                        "lon": lon,
+                        "people": people,
+                        "score": score,
+                    }
+                )
                 self._updated.add(stored.id)
             # computed, not read: a moved ancestor has already rewritten the stored path
             placed[index] = _Placed(id=stored.id, path=path)
@@ -299,7 +324,13 @@ class _Import:
             self._conn.execute(
                 update(scope_nodes)
                 .where(scope_nodes.c.id == bindparam("node_id"))
-                .values(name=bindparam("name"), lat=bindparam("lat"), lon=bindparam("lon")),
+                .values(
+                    name=bindparam("name"),
+                    lat=bindparam("lat"),
+                    lon=bindparam("lon"),
+                    people_within_500m=bindparam("people"),
+                    assessment_score=bindparam("score"),
+                ),
                 updates,
             )
         for index, node in zip(fresh, self._insert([wanted[i] for i in fresh]), strict=True):
@@ -339,6 +370,8 @@ class _Import:
                 "path": f"{w.parent.path if w.parent else ''}{PLACEHOLDER}{w.key}",
                 "lat": w.fields[1],
                 "lon": w.fields[2],
+                "people_within_500m": w.fields[3],
+                "assessment_score": w.fields[4],
             }
             for w in wanted
         ]
@@ -496,10 +529,17 @@ class _Import:
 
 
 def _node(
-    kind: ScopeKind, key: str, name: str, parent: _Placed, location: Location | None = None
+    kind: ScopeKind,
+    key: str,
+    name: str,
+    parent: _Placed,
+    location: Location | None = None,
+    *,
+    people: int | None = None,
+    score: float | None = None,
 ) -> _Wanted:
     lat, lon = (location.lat, location.lon) if location else (None, None)
-    return _Wanted(kind=kind, key=key, parent=parent, fields=(name, lat, lon))
+    return _Wanted(kind=kind, key=key, parent=parent, fields=(name, lat, lon, people, score))
 
 
 def _wanted_tag(key: str, spec: TagSpec, equipment: _Placed) -> _WantedTag:
@@ -552,12 +592,19 @@ def _limit_row(tag_id: int, limit: _LimitRow) -> dict[str, object]:
 
 
 def _inventory_row(spec: InventorySpec) -> _InventoryRow:
-    return (spec.chemical, spec.cas, spec.tonnes, spec.volume_m3, spec.density_t_per_m3)
+    return (
+        spec.chemical,
+        spec.cas,
+        spec.tonnes,
+        spec.volume_m3,
+        spec.density_t_per_m3,
+        spec.category,
+    )
 
 
 def _place_row(spec: PlaceSpec) -> _PlaceRow:
     loc = spec.location
-    return (spec.key, spec.name, spec.kind.value, loc.lat, loc.lon, spec.sensitive)
+    return (spec.key, spec.name, spec.kind.value, loc.lat, loc.lon, spec.sensitive, spec.enterprise)
 
 
 def _resource_row(spec: ResourceSpec) -> _ResourceRow:

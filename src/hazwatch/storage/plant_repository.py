@@ -51,7 +51,7 @@ _LIMIT_COLUMNS = (
     tag_limits.c.off_delay_s,
 )
 
-__all__ = ["PlantImportSummary", "PlantRepository", "StoredInventory"]
+__all__ = ["PlantImportSummary", "PlantRepository", "StoredInstallation", "StoredInventory"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +62,19 @@ class StoredInventory:
     scope_id: int
     scope_path: str
     inventory: InventorySpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredInstallation:
+    """An installation node: its full ``key`` (``enterprise.site.installation``), id, path,
+    name, declared neighbourhood (``None``: not declared) and inventories."""
+
+    id: int
+    key: str
+    path: str
+    name: str
+    people_within_500m: int | None
+    inventories: tuple[InventorySpec, ...]
 
 
 class PlantRepository:
@@ -205,10 +218,60 @@ class PlantRepository:
                         tonnes=row.tonnes,
                         volume_m3=row.volume_m3,
                         density_t_per_m3=row.density_t_per_m3,
+                        category=row.category,
                     ),
                 )
                 for row in conn.execute(query)
             ]
+
+    def installation(self, key: str, grant: Grant) -> StoredInstallation | None:
+        """The installation of key ``enterprise.site.installation`` if ``grant`` may see it,
+        with its declared inventories in file order (``None`` when absent or hidden)."""
+        parts = key.split(".")
+        if len(parts) != 3:
+            return None
+        enterprise, site, node = (scope_nodes.alias(n) for n in ("enterprise", "site", "node"))
+        query = (
+            select(node.c.id, node.c.path, node.c.name, node.c.people_within_500m)
+            .select_from(enterprise)
+            .join(site, site.c.parent_id == enterprise.c.id)
+            .join(node, node.c.parent_id == site.c.id)
+            .where(
+                enterprise.c.kind == ScopeKind.ENTERPRISE.value,
+                enterprise.c.key == parts[0],
+                site.c.key == parts[1],
+                node.c.key == parts[2],
+                visible(node.c.path, grant),
+            )
+            .order_by(node.c.id)
+        )
+        with self._db.engine.connect() as conn:
+            found = conn.execute(query).first()
+            if found is None:
+                return None
+            rows = conn.execute(
+                select(inventories)
+                .where(inventories.c.scope_id == found.id)
+                .order_by(inventories.c.id)
+            ).all()
+        return StoredInstallation(
+            id=found.id,
+            key=key,
+            path=found.path,
+            name=found.name,
+            people_within_500m=found.people_within_500m,
+            inventories=tuple(
+                InventorySpec(
+                    chemical=row.chemical,
+                    cas=row.cas,
+                    tonnes=row.tonnes,
+                    volume_m3=row.volume_m3,
+                    density_t_per_m3=row.density_t_per_m3,
+                    category=row.category,
+                )
+                for row in rows
+            ),
+        )
 
 
 def _load_tags(

@@ -40,6 +40,7 @@ def list_inventories(platform: PlatformDep, grant: ViewerGrant) -> list[Inventor
             tonnes=s.inventory.tonnes,
             volume_m3=s.inventory.volume_m3,
             density_t_per_m3=s.inventory.density_t_per_m3,
+            category=s.inventory.category,
         )
         for s in platform.plants.inventories(grant)
     ]

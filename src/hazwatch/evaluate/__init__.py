@@ -1,0 +1,1 @@
+"""System evaluation: major-hazard grading, risk colour and KPIs; pure logic."""
