@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy import Engine
 
 from hazwatch.domain.batch import Batch, Mask
 from hazwatch.domain.clock import Millis
 from hazwatch.storage.readings.arrays import HistoryArrays, RollupArrays
 from hazwatch.storage.readings.backend import Backend
+from hazwatch.storage.readings.blocks import Readings
 from hazwatch.storage.readings.postgres import PostgresBackend
 from hazwatch.storage.readings.recorder import COMPACT_READINGS, Recorder
 from hazwatch.storage.readings.sqlite import SqliteBackend
@@ -83,6 +85,21 @@ def read_rollups(
     backend = _backend(engine)
     try:
         return [RollupArrays.of(backend.rollups(t, start, end)) for t in tag_ids]
+    finally:
+        backend.close()
+
+
+def read_readings(engine: Engine, tag_ids: Sequence[int], start: Millis, end: Millis) -> Readings:
+    """The stored readings of these tags with ``start <= ts < end``, each once, sorted by
+    (tag, ts), with the time each was received; read-only like ``read_rollups``."""
+    tag = np.unique(np.asarray(tag_ids, dtype=np.int32))
+    if not len(tag) or start >= end:
+        return Readings.empty()
+    first = np.full(len(tag), start, dtype=np.int64)
+    stop = np.full(len(tag), end, dtype=np.int64)
+    backend = _backend(engine)
+    try:
+        return backend.read(tag, first, stop, writer=False).within(tag, first, stop).unique()
     finally:
         backend.close()
 
