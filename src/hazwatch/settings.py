@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from hazwatch.domain.clock import DAY_MS, MINUTE_MS, Millis
+from hazwatch.domain.tag import Priority
 from hazwatch.domain.warning import Colour
+from hazwatch.evaluate.gb18218_tables import Grade
+from hazwatch.evaluate.risk_rules import Adjustment, ParkRule, RiskRules, ScoreBands
 from hazwatch.warn.escalation import (
     AgreementBasis,
     AgreementRule,
@@ -37,6 +49,17 @@ class SimulatorSettings(BaseModel):
     speed: float = Field(default=1.0, gt=0, le=3600)
     seed: int = 0
     step_s: float = Field(default=0.25, gt=0, description="wall-clock seconds between steps")
+    incidents: str | None = Field(
+        default=None,
+        description="which scripted incidents play, and when: 'chlorine-leak@60,lpg-overfill' "
+        "(key, optionally @ start in simulated seconds); '' a quiet plant; default the script",
+    )
+    epoch_ms: int | None = Field(
+        default=None,
+        ge=0,
+        description="wall-clock instant (epoch ms) the simulation began: plant time is "
+        "epoch + speed × (wall − epoch), and a restart continues the same simulation",
+    )
 
 
 class PersistRuleSettings(BaseModel):
@@ -131,6 +154,148 @@ class WarningSettings(BaseModel):
         )
 
 
+class _StepSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(default=0, ge=0, le=3, description="colours up")
+    floor: Colour | None = Field(default=None, description="at least this colour")
+
+    def adjustment(self) -> Adjustment:
+        return Adjustment(steps=self.steps, floor=self.floor)
+
+
+class AdjustmentSettings(_StepSettings):
+    """What one factor of the risk colour does when present (``evaluate.risk_rules``)."""
+
+    at_least: int = Field(default=1, ge=1, description="from this many on")
+
+    def adjustment(self) -> Adjustment:
+        return Adjustment(steps=self.steps, floor=self.floor, at_least=self.at_least)
+
+
+class ScoreBandSettings(BaseModel):
+    """MEM assessment score → colour: red below ``red_below``, orange below …, else blue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    red_below: float = Field(default=60, ge=0, le=100)
+    orange_below: float = Field(default=75, ge=0, le=100)
+    yellow_below: float = Field(default=90, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.red_below <= self.orange_below <= self.yellow_below:
+            raise ValueError("must satisfy red_below ≤ orange_below ≤ yellow_below")
+        return self
+
+
+class OnlineRateSettings(_StepSettings):
+    """The enterprise's live data online rate below ``below`` raises its colour."""
+
+    below: float = Field(default=0.9, gt=0, le=1)
+    steps: int = Field(default=1, ge=0, le=3, description="colours up")
+
+
+class ParkRiskSettings(_StepSettings):
+    """A park rises when ``enterprises`` of its enterprises are at ``at_colour`` or above."""
+
+    enterprises: int = Field(default=2, ge=1)
+    at_colour: Colour = Colour.ORANGE
+    steps: int = Field(default=1, ge=0, le=3, description="colours up")
+
+
+def _step(steps: int, floor: Colour | None = None) -> AdjustmentSettings:
+    return AdjustmentSettings(steps=steps, floor=floor)
+
+
+_RISK_DEFAULTS = RiskRules()
+
+
+class RiskSettings(BaseModel):
+    """The dynamic risk colour of installations, enterprises and parks (``evaluate.risk``).
+
+    ``grades``, ``alarms``, ``warnings`` and ``unacknowledged_after_min`` are merged onto
+    their defaults: name only what changes (``alarms: {medium: {steps: 1}}``). The defaults
+    are placeholders of our design, except the score bands (MEM 2018 assessment guide).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_s: float = Field(
+        default=60, gt=0, description="plant seconds between re-evaluations by the clock"
+    )
+    grades: dict[Grade, Colour] = Field(default_factory=lambda: dict(_RISK_DEFAULTS.grades))
+    not_major_hazard: Colour = _RISK_DEFAULTS.not_major_hazard
+    score_bands: ScoreBandSettings = ScoreBandSettings()
+    alarms: dict[Priority, AdjustmentSettings] = Field(
+        default_factory=lambda: {
+            Priority.CRITICAL: _step(1, Colour.ORANGE),
+            Priority.HIGH: _step(1),
+            Priority.MEDIUM: _step(0),
+            Priority.LOW: _step(0),
+        }
+    )
+    unacknowledged: AdjustmentSettings = _step(1)
+    unacknowledged_after_min: dict[Priority, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {
+            p: ms / MINUTE_MS for p, ms in _RISK_DEFAULTS.unacknowledged_after_ms.items()
+        }
+    )
+    warnings: dict[Colour, AdjustmentSettings] = Field(
+        default_factory=lambda: {
+            Colour.RED: _step(1, Colour.ORANGE),
+            Colour.ORANGE: _step(1),
+            Colour.YELLOW: _step(0),
+            Colour.BLUE: _step(0),
+        }
+    )
+    hidden_dangers: AdjustmentSettings = _step(1)
+    special_work: AdjustmentSettings = _step(1)
+    commitment_missing: AdjustmentSettings = _step(1)
+    online_rate: OnlineRateSettings = OnlineRateSettings()
+    max_steps: int = Field(default=2, ge=0, le=3, description="at most this many colours up")
+    park: ParkRiskSettings = ParkRiskSettings()
+
+    @field_validator("grades", "alarms", "warnings", "unacknowledged_after_min", mode="after")
+    @classmethod
+    def _onto_defaults(cls, given: dict[Any, Any], info: ValidationInfo) -> dict[Any, Any]:
+        default = cls.model_fields[str(info.field_name)].get_default(call_default_factory=True)
+        return {**default, **given}
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        self.rules()  # the rules check themselves too: refuse here, naming the section
+        return self
+
+    def rules(self) -> RiskRules:
+        bands = self.score_bands
+        park = self.park
+        return RiskRules(
+            grades=MappingProxyType(dict(self.grades)),
+            not_major_hazard=self.not_major_hazard,
+            score_bands=ScoreBands(
+                red_below=bands.red_below,
+                orange_below=bands.orange_below,
+                yellow_below=bands.yellow_below,
+            ),
+            alarms=MappingProxyType({p: a.adjustment() for p, a in self.alarms.items()}),
+            unacknowledged=self.unacknowledged.adjustment(),
+            unacknowledged_after_ms=MappingProxyType(
+                {p: int(m * MINUTE_MS) for p, m in self.unacknowledged_after_min.items()}
+            ),
+            warnings=MappingProxyType({c: a.adjustment() for c, a in self.warnings.items()}),
+            hidden_dangers=self.hidden_dangers.adjustment(),
+            special_work=self.special_work.adjustment(),
+            commitment_missing=self.commitment_missing.adjustment(),
+            online_rate_below=self.online_rate.below,
+            online_rate=self.online_rate.adjustment(),
+            max_steps=self.max_steps,
+            park=ParkRule(
+                enterprises=park.enterprises, at_least=park.at_colour, adjustment=park.adjustment()
+            ),
+        )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -163,6 +328,7 @@ class Settings(BaseModel):
     )
     simulator: SimulatorSettings = SimulatorSettings()
     warnings: WarningSettings = WarningSettings()
+    risk: RiskSettings = RiskSettings()
 
     @property
     def raw_retention_ms(self) -> Millis:
