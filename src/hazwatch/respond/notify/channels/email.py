@@ -4,12 +4,17 @@ Subject: the message title; body: the markdown text as ``text/plain; charset=utf
 ``Message-ID: <first 32 hex digits of the idempotency key@hazwatch>`` (short enough not to
 be folded), so that a mail system can spot a duplicate. SMTP replies 4xx (try later) and
 connection failures are retryable; 5xx (refused) are not.
+
+``compose_with_attachments`` builds a mail with files attached (a report's PDF and XLSX),
+and ``EmailChannel.send_mail`` submits such a composed mail through the channel's server,
+with the same settings and the same error mapping.
 """
 
 from __future__ import annotations
 
 import asyncio
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
@@ -48,6 +53,45 @@ def compose(message: Message, address: str, sender: str, key: str) -> EmailMessa
     return mail
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file to attach: its name, its media type (``application/pdf``) and its bytes."""
+
+    filename: str
+    media_type: str
+    data: bytes
+
+
+def compose_with_attachments(
+    *,
+    subject: str,
+    text: str,
+    to: Sequence[str],
+    key: str,
+    attachments: Sequence[Attachment],
+    sender: str | None = None,
+) -> EmailMessage:
+    """A mail to every address of ``to``: ``text`` as the plain-text body and each
+    attachment as a part of its media type. ``Message-ID`` is made from ``key`` as in
+    ``compose``; ``From`` is ``sender``, or left to ``EmailChannel.send_mail``."""
+    mail = EmailMessage()
+    if sender is not None:
+        mail["From"] = sender
+    mail["To"] = ", ".join(to)
+    mail["Subject"] = subject
+    mail["Message-ID"] = f"<{key[:32]}@hazwatch>"
+    mail.set_content(text)
+    for attachment in attachments:
+        maintype, _, subtype = attachment.media_type.partition(";")[0].strip().partition("/")
+        mail.add_attachment(
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    return mail
+
+
 class EmailChannel:
     """Mails the recipient's ``email`` address."""
 
@@ -61,6 +105,15 @@ class EmailChannel:
                 self.name, f"no e-mail address for {recipient.user}", retryable=False
             )
         mail = compose(message, address, self._settings.sender, key)
+        await asyncio.to_thread(self._submit, mail)
+
+    async def send_mail(self, mail: EmailMessage) -> None:
+        """Submit a composed mail to its own ``To`` addresses; ``From`` is the channel's
+        sender unless the mail has one. Raises ``ChannelError`` as ``send`` does."""
+        if "From" not in mail:
+            mail["From"] = self._settings.sender
+        if not mail.get("To"):
+            raise ChannelError(self.name, "the mail has no recipient", retryable=False)
         await asyncio.to_thread(self._submit, mail)
 
     def _submit(self, mail: EmailMessage) -> None:
