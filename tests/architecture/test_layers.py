@@ -21,6 +21,8 @@ LAYERS: dict[str, int] = {
     "plant": 2,
     "datasets": 2,
     "respond": 1,
+    "evaluate": 1,
+    "render": 2,
     "auth": 2,
     "settings": 2,
     "runtime": 3,
@@ -30,7 +32,7 @@ LAYERS: dict[str, int] = {
     "demo": 4,
     "__main__": 6,
 }
-PURE = ("domain", "detect", "alarms", "ingest", "warn")
+PURE = ("domain", "detect", "alarms", "ingest", "warn", "evaluate")
 CLOCK_READS = {
     ("datetime", "now"),
     ("datetime", "utcnow"),

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from hazwatch.connectors.simulator.demo import FROZEN_TAG, LEAK_TAG, OFFLINE_TAG, OVERFILL_TAG
+from hazwatch.connectors.simulator.demo import (
+    CHLORINE_LEAK_TAG,
+    FROZEN_TAG,
+    LEAK_TAG,
+    OFFLINE_TAG,
+    OVERFILL_TAG,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +86,17 @@ def test_the_slow_leak_is_warned_before_any_limit_alarm(demo_server: Any) -> Non
     assert datetime.fromisoformat(leak["raised_at"]) < min(
         datetime.fromisoformat(at) for at in limit_alarms
     )
+
+
+def test_the_chlorine_leak_runs_the_demo_playbook(demo_server: Any) -> None:
+    demo_server.wait_for_alarm("HH", timeout=180, state=None, tag_key=CHLORINE_LEAK_TAG)
+    deadline = time.monotonic() + 60
+    incidents: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not incidents:
+        incidents = demo_server.api("GET", "/incidents").json()
+        time.sleep(0.5)
+    [incident] = incidents
+    assert incident["plan"] == "chlorine-release"
+    assert incident["scope"] == "chlor.main.cl2-storage"
+    inbox = demo_server.api("GET", "/inbox").json()
+    assert any("chlorine" in entry["title"] for entry in inbox), inbox

@@ -1,5 +1,5 @@
 """Playbooks at work: an alarm starts a run, people are told, silence escalates, a
-restart resumes without telling anyone twice."""
+restart resumes its current order under the same key, a shelved alarm tells nobody."""
 
 from __future__ import annotations
 
@@ -23,12 +23,15 @@ from hazwatch.domain.warning import (
 from hazwatch.respond import run as runs
 from hazwatch.respond.directory import Contact, Post
 from hazwatch.respond.notify.message import Recipient
-from hazwatch.respond.playbook import parse_playbook
+from hazwatch.respond.playbook import StepOutcome, parse_playbook
+from hazwatch.runtime.dispatcher import NotifyRequest
+from hazwatch.runtime.orders import Orders
 from hazwatch.runtime.respond_stage import RespondStage
 from hazwatch.runtime.warnings import WarningEvent
 from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.database import Database
-from hazwatch.storage.inbox_repository import DatabaseInbox
+from hazwatch.storage.incident_repository import IncidentRepository
+from hazwatch.storage.plan_repository import PlanRepository
 from hazwatch.storage.playbook_repository import PlaybookRepository
 from hazwatch.storage.warning_repository import StoredWarning
 from hazwatch.warn import lifecycle
@@ -68,7 +71,7 @@ steps:
   - {id: wait, kind: wait_ack, timeout_s: 120, next: {acknowledged: incident}}
   - {id: park, kind: notify, to: [position:emergency-office@park]}
   - {id: incident, kind: open_incident, plan: chlorine-release}
-  - {id: close, kind: close}
+  - {id: close, kind: close, report: [pdf]}
 """
 
 
@@ -97,12 +100,45 @@ def _change(state_from: AlarmState, inp: AlarmInput, at: int, actor: str = "syst
     return AlarmChange(alarm=alarm, transition=transition)
 
 
-def _stage(db: Database) -> tuple[RespondStage, DatabaseInbox, PlaybookRepository]:
-    playbooks, inbox = PlaybookRepository(db), DatabaseInbox(db)
+class Outbox:
+    """Records notify orders; ``settle`` reports them all delivered, as the dispatcher
+    would."""
+
+    def __init__(self) -> None:
+        self.requests: list[NotifyRequest] = []
+        self._settled = 0
+
+    def post(self, request: NotifyRequest) -> None:
+        self.requests.append(request)
+
+    def told(self, user: str) -> list[str]:
+        """The order keys posted for ``user``."""
+        return [r.notice.id for r in self.requests if user in {p.user for p in r.recipients}]
+
+    def settle(self, stage: RespondStage, now: int) -> None:
+        while self._settled < len(self.requests):
+            request = self.requests[self._settled]
+            self._settled += 1
+            users = ", ".join(p.user for p in request.recipients)
+            stage.reported(request.notice.id, StepOutcome.DONE, f"told {users}", now)
+
+
+def _stage(
+    db: Database, warnings: dict[str, StoredWarning] | None = None
+) -> tuple[RespondStage, Outbox, PlaybookRepository]:
+    playbooks, outbox = PlaybookRepository(db), Outbox()
     stage = RespondStage(
-        playbooks=playbooks, contacts=ContactRepository(db), inbox=inbox, nodes=NODES
+        playbooks=playbooks,
+        orders=Orders(
+            contacts=ContactRepository(db),
+            outbox=outbox,
+            incidents=IncidentRepository(db),
+            plans=PlanRepository(db),
+        ),
+        nodes=NODES,
+        warning_of=(warnings or {}).get,
     )
-    return stage, inbox, playbooks
+    return stage, outbox, playbooks
 
 
 def _setup(db: Database) -> None:
@@ -127,45 +163,98 @@ def _setup(db: Database) -> None:
 
 def test_silence_escalates_to_the_park_and_the_run_ends(db: Database) -> None:
     _setup(db)
-    stage, inbox, playbooks = _stage(db)
+    stage, outbox, playbooks = _stage(db)
     stage.alarms([_change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0)], {7: TAG})
-    assert len(inbox.entries("li.na")) == 1 and inbox.entries("chen.jie") == ()
+    assert len(outbox.told("li.na")) == 1 and outbox.told("chen.jie") == []
+    assert [r.step for r in stage.running()] == ["shift"], "waits for the delivery"
+    outbox.settle(stage, T0 + 500)
     stage.tick(T0 + 60_000)
-    assert inbox.entries("chen.jie") == (), "not yet"
+    assert outbox.told("chen.jie") == [], "not yet"
     stage.tick(T0 + 121_000)
-    assert len(inbox.entries("chen.jie")) == 1, "nobody acknowledged: the park is told"
+    assert len(outbox.told("chen.jie")) == 1, "nobody acknowledged: the park is told"
+    outbox.settle(stage, T0 + 122_000)
     assert stage.running() == [] and playbooks.running() == []
     book = playbooks.get("chlorine-leak")
     assert book is not None
     run_id = runs.run_id(book.playbook, f"7.{ConditionKind.HH}@{T0}")
     outcomes = [e.outcome for e in playbooks.journal(run_id) if e.outcome is not None]
-    assert [o.value for o in outcomes] == ["done", "timed_out", "done", "skipped", "done"]
+    assert [o.value for o in outcomes] == ["done", "timed_out", "done", "done", "done"]
+    [incident] = IncidentRepository(db).for_run(run_id)
+    assert incident.plan == "chlorine-release" and incident.scope.key == "chlor.main.cl2"
+    lines = [(e.kind.value, e.text) for e in IncidentRepository(db).timeline(incident.key)]
+    texts = "\n".join(t for _, t in lines)
+    assert "AT-103 HH" in texts and "playbook chlorine-leak v1 started" in texts
+    assert "notify shift: done — told li.na" in texts, "backfilled from the journal"
+    assert "wait_ack wait: timed_out" in texts
+    assert "notify park: done — told chen.jie" in texts
+    assert texts.endswith("playbook chlorine-leak finished"), "followed after opening"
+    assert ("message", "notify park: done — told chen.jie") in lines
+    report = f"close close: done — incident {incident.key} stays open; report: "
+    assert report + f"/api/v1/incidents/{incident.key}/report.pdf" in texts
 
 
 def test_an_acknowledgement_skips_the_escalation(db: Database) -> None:
     _setup(db)
-    stage, inbox, _ = _stage(db)
+    stage, outbox, _ = _stage(db)
     stage.alarms([_change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0)], {7: TAG})
+    outbox.settle(stage, T0 + 500)
     stage.alarms(
         [_change(AlarmState.UNACKED, AlarmInput.ACKNOWLEDGE, T0 + 30_000, "li.na")], {7: TAG}
     )
     stage.tick(T0 + 300_000)
-    assert inbox.entries("chen.jie") == ()
+    assert outbox.told("chen.jie") == []
     assert stage.running() == []
 
 
-def test_a_restart_resumes_the_run_and_tells_nobody_twice(db: Database) -> None:
+def test_a_restart_reissues_an_unsettled_order_under_its_key(db: Database) -> None:
     _setup(db)
-    stage, inbox, _ = _stage(db)
+    stage, outbox, _ = _stage(db)
     stage.alarms([_change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0)], {7: TAG})
-    restarted, _, _ = _stage(db)
+    [key] = outbox.told("li.na")
+    restarted, again, _ = _stage(db)  # the process died before the delivery was reported
     restarted.resume({7: TAG}, T0 + 1000)
-    assert len(inbox.entries("li.na")) == 1
+    assert again.told("li.na") == [key], "the same order, so the ledger sends nothing twice"
+    again.settle(restarted, T0 + 1500)
     assert [r.step for r in restarted.running()] == ["wait"]
     restarted.alarms([_change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0)], {7: TAG})
     assert len(restarted.running()) == 1, "a replayed activation starts no second run"
-    restarted.tick(T0 + 121_000)
-    assert len(inbox.entries("chen.jie")) == 1
+    third, last, _ = _stage(db)  # a restart during the wait re-issues nothing
+    third.resume({7: TAG}, T0 + 2000)
+    assert last.requests == []
+    third.tick(T0 + 121_000)
+    assert last.told("chen.jie") == [], "the wait began when the delivery was reported"
+    third.tick(T0 + 121_500)
+    assert len(last.told("chen.jie")) == 1
+
+
+def test_a_late_report_of_an_old_order_changes_nothing(db: Database) -> None:
+    _setup(db)
+    stage, outbox, playbooks = _stage(db)
+    stage.alarms([_change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0)], {7: TAG})
+    outbox.settle(stage, T0 + 500)
+    before = playbooks.running()
+    stage.reported(outbox.requests[0].notice.id, StepOutcome.FAILED, "late", T0 + 900)
+    assert playbooks.running() == before
+    assert [r.step for r in stage.running()] == ["wait"]
+
+
+def test_a_shelved_alarm_tells_nobody(db: Database) -> None:
+    _setup(db)
+    stage, outbox, playbooks = _stage(db)
+    shelved = replace(
+        _change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0).alarm, state=AlarmState.SHELVED
+    )
+    stage.orders.alarm_of = lambda tag_id, condition: shelved
+    stage.alarms([_change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0)], {7: TAG})
+    assert outbox.requests == []
+    book = playbooks.get("chlorine-leak")
+    assert book is not None
+    run_id = runs.run_id(book.playbook, f"7.{ConditionKind.HH}@{T0}")
+    ended = [e for e in playbooks.journal(run_id) if e.outcome is not None]
+    assert (ended[0].outcome, ended[0].detail) == (
+        StepOutcome.SKIPPED,
+        "muted: the alarm is shelved",
+    )
 
 
 WARNING_PLAYBOOK = """
@@ -209,13 +298,26 @@ def test_a_warning_starts_its_playbook_once_its_colour_is_reached(db: Database) 
     _setup(db)
     doc: dict[str, Any] = yaml.safe_load(WARNING_PLAYBOOK)
     PlaybookRepository(db).save(parse_playbook(doc, source="w.yaml"), actor="admin", now=T0)
-    stage, inbox, _ = _stage(db)
+    stage, outbox, _ = _stage(db)
     stage.warnings([_warning_event(Colour.YELLOW, WarningInput.RAISE, T0)])
-    assert inbox.entries("li.na") == () and stage.running() == []
-    stage.warnings([_warning_event(Colour.ORANGE, WarningInput.ESCALATE, T0 + 1000)])
-    assert len(inbox.entries("li.na")) == 1
-    restarted, _, _ = _stage(db)
+    assert outbox.requests == [] and stage.running() == []
+    escalated = _warning_event(Colour.ORANGE, WarningInput.ESCALATE, T0 + 1000)
+    stage.warnings([escalated])
+    [request] = outbox.requests
+    assert request.notice.level is Colour.ORANGE
+    restarted, again, _ = _stage(db, {escalated.stored.warning.id: escalated.stored})
     restarted.resume({7: TAG}, T0 + 2000)
-    assert len(inbox.entries("li.na")) == 1, "resumed: the same post found, nobody told twice"
+    assert again.told("li.na") == [request.notice.id], "resumed: the same post, the same key"
+    again.settle(restarted, T0 + 2500)
     restarted.warnings([_warning_event(Colour.ORANGE, WarningInput.ACKNOWLEDGE, T0 + 3000)])
     assert restarted.running() == []
+
+
+def test_a_retired_playbook_starts_no_run(db: Database) -> None:
+    _setup(db)
+    doc: dict[str, Any] = yaml.safe_load(PLAYBOOK) | {"version": 2, "enabled": False}
+    PlaybookRepository(db).save(parse_playbook(doc, source="p.yaml"), actor="admin", now=T0)
+    stage, outbox, _ = _stage(db)
+    assert stage.in_force() == []
+    stage.alarms([_change(AlarmState.NORMAL, AlarmInput.ACTIVATE, T0)], {7: TAG})
+    assert outbox.requests == [] and stage.running() == []

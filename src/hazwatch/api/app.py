@@ -35,20 +35,52 @@ from hazwatch.api.routes import (
     tags,
     warnings,
 )
+from hazwatch.api.routes import channels as channels_routes
 from hazwatch.api.routes import connectors as connectors_routes
+from hazwatch.api.routes import evaluation as evaluation_routes
+from hazwatch.api.routes import incidents as incidents_routes
+from hazwatch.api.routes import kpi as kpi_routes
 from hazwatch.api.routes import links as links_routes
+from hazwatch.api.routes import plans as plans_routes
+from hazwatch.api.routes import reports as reports_routes
+from hazwatch.api.routes import risk as risk_routes
 from hazwatch.api.schemas import AlarmOut, WarningOut
 from hazwatch.connectors.config_file import ConnectorEntry
+from hazwatch.connectors.simulator.demo import select_incidents
 from hazwatch.connectors.simulator.simulator import ParkSimulator
 from hazwatch.domain.clock import iso
 from hazwatch.runtime.clock import Clock, WallClock
 from hazwatch.runtime.hub import Hub
 from hazwatch.runtime.platform import Platform
+from hazwatch.runtime.report_scheduler import ReportScheduler
 from hazwatch.runtime.simulation import run_simulator
 from hazwatch.runtime.sources import Sources
 from hazwatch.settings import Settings
 
 API_PREFIX = "/api/v1"
+ROUTES = (
+    session,
+    scope,
+    tags,
+    alarms,
+    ingest,
+    connectors_routes,
+    links_routes,
+    stream,
+    warnings,
+    playbooks,
+    parks,
+    contacts,
+    inbox,
+    kpi_routes,
+    evaluation_routes,
+    channels_routes,
+    incidents_routes,
+    plans_routes,
+    risk_routes,
+    reports_routes,
+)
+"""The API's route modules, each with a ``router``, mounted under ``API_PREFIX``."""
 VALUES_EVERY_S = 1.0
 
 
@@ -98,14 +130,34 @@ def create_app(
             )
         )
         platform.engine.start()
-        tasks = [asyncio.create_task(_sample_values(platform, hub))]
+        tasks = [
+            asyncio.create_task(_sample_values(platform, hub)),
+            asyncio.create_task(platform.dispatcher.run()),
+            asyncio.create_task(ReportScheduler.for_platform(platform).run()),
+        ]
         if settings.simulator.enabled:
             spec = await asyncio.to_thread(platform.plants.export)
             ids = {t.key: t.id for t in platform.pipeline.tags.values()}
-            sim = ParkSimulator(spec, ids, start=the_clock.now(), seed=settings.simulator.seed)
+            start = settings.simulator.epoch_ms or the_clock.now()
+            chosen = settings.simulator.incidents
+            sim = ParkSimulator(
+                spec,
+                ids,
+                start=start,
+                seed=settings.simulator.seed,
+                incidents=None if chosen is None else select_incidents(chosen),
+            )
+            # a restart of the same simulation does not send again what is stored
+            stored = await asyncio.to_thread(platform.readings.last_timestamps)
             tasks.append(
                 asyncio.create_task(
-                    run_simulator(sim, platform.engine, the_clock, settings.simulator.step_s)
+                    run_simulator(
+                        sim,
+                        platform.engine,
+                        the_clock,
+                        settings.simulator.step_s,
+                        after=max(stored.values(), default=start - 1),
+                    )
                 )
             )
         sources = Sources(platform, connectors)
@@ -121,6 +173,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await platform.channels.close()
             await asyncio.to_thread(platform.close)
 
     app = FastAPI(
@@ -131,13 +184,8 @@ def create_app(
         generate_unique_id_function=_operation_id,
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (session, scope, tags, alarms, ingest, connectors_routes, links_routes, stream):
+    for module in ROUTES:
         api.include_router(module.router)
-    api.include_router(warnings.router)
-    api.include_router(playbooks.router)
-    api.include_router(parks.router)
-    api.include_router(contacts.router)
-    api.include_router(inbox.router)
     app.include_router(api)
     app.include_router(health.router)
     _mount_webui(app)

@@ -50,6 +50,8 @@ class Place:
     lat: float
     lon: float
     sensitive: bool = False
+    enterprise: str = ""
+    """the key of the enterprise the place belongs to (whose posts are warned), if any"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,4 +151,76 @@ def evacuation_zone(
         downwind_m=reach,
         half_width_m=float(half_width_m(release, xs, limit).max()),
         toward_deg=(wind_from_deg + 180.0) % 360.0,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assessment:
+    """One run of the plume over a park: what was assumed and who is inside."""
+
+    chemical: Chemical
+    release: Release
+    wind_from_deg: float
+    exposures: tuple[Exposure, ...]
+    zone: Zone | None
+
+    def summary(self) -> str:
+        """One paragraph for the journal and the notice: the assumptions, then each place
+        reached (most exposed first as ``exposures`` orders them), then the zone."""
+        r = self.release
+        head = (
+            f"{self.chemical.name} {r.rate_g_s:g} g/s, wind {r.wind_m_s:.1f} m/s from "
+            f"{self.wind_from_deg:.0f}°, stability {r.stability}"
+        )
+        if not self.exposures:
+            parts = [f"{head}: no place inside a footprint"]
+        else:
+            parts = [f"{head}:"] + [
+                f"{e.place.name or e.place.key} ({e.place.kind}) {e.threshold} "
+                f"{e.ppm:.3g} ppm at {e.downwind_m:,.0f} m, in {e.arrival_s / 60:.0f} min"
+                for e in self.exposures
+            ]
+        if self.zone is not None:
+            z = self.zone
+            parts.append(
+                f"evacuate the {z.threshold} zone: {z.downwind_m:,.0f} m toward "
+                f"{z.toward_deg:.0f}°, {2 * z.half_width_m:,.0f} m wide"
+            )
+        return "; ".join(parts)
+
+
+def assess(
+    release: Release,
+    chemical: Chemical,
+    *,
+    source_lat: float,
+    source_lon: float,
+    wind_from_deg: float,
+    places: Sequence[Place],
+    zone_threshold: str = "AEGL-2",
+) -> Assessment:
+    """The places reached and the evacuation zone (of ``zone_threshold``, or of the most
+    severe threshold the chemical has when it lacks that one)."""
+    names = {t.name for t in chemical.thresholds}
+    if zone_threshold not in names and chemical.thresholds:
+        zone_threshold = max(chemical.thresholds, key=lambda t: t.ppm).name
+    zone = (
+        evacuation_zone(release, chemical, wind_from_deg=wind_from_deg, threshold=zone_threshold)
+        if chemical.thresholds
+        else None
+    )
+    found = exposures(
+        release,
+        chemical,
+        source_lat=source_lat,
+        source_lon=source_lon,
+        wind_from_deg=wind_from_deg,
+        places=places,
+    )
+    return Assessment(
+        chemical=chemical,
+        release=release,
+        wind_from_deg=wind_from_deg,
+        exposures=tuple(found),
+        zone=zone,
     )

@@ -54,6 +54,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import StrEnum
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -170,13 +171,17 @@ class Notify(_Step):
     @field_validator("to")
     @classmethod
     def _recipients(cls, to: tuple[str, ...]) -> tuple[str, ...]:
-        for recipient in to:
-            if not RECIPIENT.fullmatch(recipient):
-                raise ValueError(
-                    f"{recipient!r} is not user:<name> or position:<position>@<level>"
-                    f" (level: {', '.join(Level)})"
-                )
-        return to
+        return _check_recipients(to)
+
+
+def _check_recipients(names: tuple[str, ...]) -> tuple[str, ...]:
+    for recipient in names:
+        if not RECIPIENT.fullmatch(recipient):
+            raise ValueError(
+                f"{recipient!r} is not user:<name> or position:<position>@<level>"
+                f" (level: {', '.join(Level)})"
+            )
+    return names
 
 
 class WaitAck(_Step):
@@ -195,17 +200,32 @@ class OpenIncident(_Step):
 
 
 class ParkLinkage(_Step):
-    """Compute the plume and warn enterprises and sensitive places inside its footprint."""
+    """Compute the plume and warn enterprises and sensitive places inside its footprint.
+
+    ``warn``: who is told for each place reached, levels taken relative to the place: the
+    enterprise a place belongs to, the park it lies in. ``rate_g_s: estimate`` inverts the
+    model at the alarm's reading, ``detector_distance_m`` downwind of the release.
+    """
 
     kind: Literal["park_linkage"]
     chemical: str = Field(min_length=1)
     rate_g_s: float | Literal["estimate"] = Field(description="release rate, or from the alarm")
+    detector_distance_m: float = Field(default=10.0, gt=0)
+    warn: tuple[str, ...] = Field(
+        default=("position:safety-officer@enterprise", "position:emergency-office@park"),
+        min_length=1,
+    )
     wind_speed_tag: str | None = None
     wind_direction_tag: str | None = None
     wind_m_s: float | None = Field(default=None, gt=0)
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360)
     stability: Literal["A", "B", "C", "D", "E", "F"] = "D"
     height_m: float = Field(default=0.0, ge=0)
+
+    @field_validator("warn")
+    @classmethod
+    def _recipients(cls, warn: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_recipients(warn)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -245,6 +265,9 @@ class Playbook(_Model):
     name: str = Field(pattern=rf"^{SEGMENT}$")
     version: int = Field(ge=1)
     title: str = ""
+    enabled: bool = Field(
+        default=True, description="a version with false retires the playbook; runs finish"
+    )
     trigger: Trigger
     steps: tuple[Step, ...] = Field(min_length=1)
 
@@ -272,6 +295,13 @@ class Playbook(_Model):
             return None if target == END else target
         index = [s.id for s in self.steps].index(step_id)
         return self.steps[index + 1].id if index + 1 < len(self.steps) else None
+
+
+def example_playbook(name: str) -> Playbook:
+    """A playbook shipped with hazwatch as an example (``respond/playbooks/<name>.yaml``)."""
+    item = resources.files(__package__).joinpath("playbooks", f"{name}.yaml")
+    data = yaml.safe_load(item.read_text(encoding="utf-8"))
+    return parse_playbook(data, source=f"{name}.yaml")
 
 
 def load_playbook(path: Path) -> Playbook:

@@ -248,3 +248,19 @@ def arrival_time_s(distance_m: ArrayLike, wind_m_s: float) -> FloatArray:
     if not wind_m_s > 0:
         raise ValueError(f"wind speed must be > 0 m/s, not {wind_m_s}")
     return np.asarray(np.asarray(distance_m, dtype=np.float64) / wind_m_s)
+
+
+def estimate_rate_g_s(
+    mg_m3: float, *, distance_m: float, wind_m_s: float, stability: Stability
+) -> float:
+    """The ground-level release rate (g/s) that gives ``mg_m3`` on the centreline at
+    ``distance_m`` downwind: Q = C π u σy σz (§6.1 inverted).
+
+    A detector reading near the source gives a lower bound (it rarely sits on the
+    centreline), so playbooks use it when no better rate is known.
+    """
+    if not (math.isfinite(mg_m3) and mg_m3 >= 0) or distance_m <= 0 or wind_m_s <= 0:
+        raise ValueError("need mg_m3 ≥ 0, distance_m > 0 and wind_m_s > 0")
+    sy = float(sigma_y(distance_m, stability))
+    sz = float(sigma_z(distance_m, stability))
+    return mg_m3 / 1000.0 * math.pi * wind_m_s * sy * sz

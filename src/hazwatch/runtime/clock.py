@@ -36,6 +36,20 @@ class ScaledClock:
         return self.origin + int((time.monotonic() - self._started) * 1000 * self.speed)
 
 
+@dataclass(frozen=True, slots=True)
+class AnchoredClock:
+    """Plant time ``speed`` times faster than the wall clock since ``epoch`` (wall ms, when
+    both clocks read the same): ``epoch + speed × (wall − epoch)``. A function of the wall
+    clock alone, so a process restarted with the same epoch continues the same plant time.
+    """
+
+    speed: float
+    epoch: Millis
+
+    def now(self) -> Millis:
+        return self.epoch + int((wall_now() - self.epoch) * self.speed)
+
+
 @dataclass(slots=True)
 class ManualClock:
     """A clock that moves only when told (tests, replays)."""

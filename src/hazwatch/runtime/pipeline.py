@@ -122,6 +122,7 @@ class Pipeline:
         self._rollup_retention_ms = rollup_retention_ms
         self._metrics = metrics
         self.alarm_listeners: list[AlarmListener] = []
+        self.tick_listeners: list[Callable[[Millis], None]] = []
         self.tags = {t.id: t for t in tags}
         self.tags_by_key = {t.key: t for t in tags}
         self.table = TagTable.build(tags)
@@ -146,6 +147,7 @@ class Pipeline:
             warn.start(self.tags_by_key, now)
         self.respond = respond
         if respond is not None:
+            respond.orders.alarm_of = self.book.get
             respond.resume(self.tags, now)
 
     def retable(self, tags: Sequence[Tag], *, now: Millis) -> None:
@@ -158,6 +160,13 @@ class Pipeline:
         if self.warn is not None:
             self.warn.retable(self.tags_by_key, now)
         self._record(self.book.apply(gone, now) if gone else [])
+
+    def latest_of(self, key: str) -> tuple[Millis, float] | None:
+        """The newest reading (instant, value) of the tag ``key``; None before the first."""
+        tag = self.tags_by_key.get(key)
+        if tag is None or tag.id >= len(self.latest.ts) or self.latest.ts[tag.id] < 0:
+            return None
+        return int(self.latest.ts[tag.id]), float(self.latest.value[tag.id])
 
     def _priority(self, tag_id: int, condition: ConditionKind) -> Priority:
         return self.table.priority(tag_id, condition)
@@ -222,6 +231,8 @@ class Pipeline:
             self.warn.tick(self.tags_by_key, now)
         if self.respond is not None:
             self.respond.tick(now)
+        for listener in self.tick_listeners:
+            listener(now)
         return changes
 
     def report_link(

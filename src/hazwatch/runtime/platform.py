@@ -10,21 +10,31 @@ from dataclasses import dataclass
 
 from hazwatch.domain.scope import Grant
 from hazwatch.ingest.validation import Admission
+from hazwatch.respond.playbook import StepOutcome
+from hazwatch.runtime.channel_set import ChannelSet
 from hazwatch.runtime.clock import Clock
+from hazwatch.runtime.dispatcher import Dispatcher
 from hazwatch.runtime.engine import Engine
 from hazwatch.runtime.metrics import Metrics
 from hazwatch.runtime.models import ModelLoader
+from hazwatch.runtime.orders import Orders
 from hazwatch.runtime.pipeline import Pipeline
 from hazwatch.runtime.respond_stage import RespondStage
+from hazwatch.runtime.risk_stage import RiskStage
+from hazwatch.runtime.surroundings import Surroundings
 from hazwatch.runtime.warn_stage import WarnStage
 from hazwatch.runtime.warnings import WarningBook
 from hazwatch.settings import Settings
 from hazwatch.storage.alarm_repository import AlarmRepository
+from hazwatch.storage.channel_repository import ChannelRepository
 from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
+from hazwatch.storage.delivery_repository import DatabaseDeliveryLog
 from hazwatch.storage.inbox_repository import DatabaseInbox
+from hazwatch.storage.incident_repository import IncidentRepository
 from hazwatch.storage.park_repository import ParkRepository
+from hazwatch.storage.plan_repository import PlanRepository
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.playbook_repository import PlaybookRepository
 from hazwatch.storage.readings.store import ReadingStore, open_reading_store
@@ -54,6 +64,11 @@ class Platform:
     contacts: ContactRepository
     parks: ParkRepository
     inbox: DatabaseInbox
+    dispatcher: Dispatcher
+    channels: ChannelSet
+    """Delivers the runs' notifications; its ``run()`` goes on the app's event loop."""
+    risk: RiskStage
+    """The dynamic risk colours; ``risk.snapshot()`` may be read from any thread."""
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Platform:
@@ -71,6 +86,13 @@ class Platform:
         playbook_repository = PlaybookRepository(db)
         contact_repository = ContactRepository(db)
         inbox = DatabaseInbox(db)
+        channels = ChannelSet(ChannelRepository(db), inbox)
+        dispatcher = Dispatcher(channels=channels, log=DatabaseDeliveryLog(db), clock=clock)
+        parks = ParkRepository(db)
+        nodes = plants.nodes(Grant.everything())
+        surroundings = Surroundings(
+            parks=parks, nodes=nodes, locations=plants.locations(Grant.everything())
+        )
         pipeline = Pipeline(
             tags=plants.tags(),
             store=readings,
@@ -92,17 +114,37 @@ class Platform:
             ),
             respond=RespondStage(
                 playbooks=playbook_repository,
-                contacts=contact_repository,
-                inbox=inbox,
-                nodes=plants.nodes(Grant.everything()),
+                orders=Orders(
+                    contacts=contact_repository,
+                    outbox=dispatcher,
+                    surroundings=surroundings,
+                    incidents=IncidentRepository(db),
+                    plans=PlanRepository(db),
+                ),
+                nodes=nodes,
+                warning_of=warnings.find,
             ),
         )
         respond = pipeline.respond
         if respond is not None:
             warning_book.listeners.append(respond.warnings)
+        surroundings.value_of = pipeline.latest_of
+        risk = RiskStage.open(
+            db, plants=plants, warnings=warning_book, clock=clock, settings=settings.risk
+        )
+        risk.attach(pipeline)
         engine = Engine(
             pipeline, clock, metrics, queue_size=settings.queue_batches, tick_s=settings.tick_s
         )
+
+        def report(key: str, outcome: StepOutcome, detail: str) -> None:
+            def settle(p: Pipeline) -> None:
+                if p.respond is not None:
+                    p.respond.reported(key, outcome, detail, clock.now())
+
+            engine.call(settle)
+
+        dispatcher.report = report
         return cls(
             settings=settings,
             clock=clock,
@@ -120,8 +162,11 @@ class Platform:
             warning_book=warning_book,
             playbooks=playbook_repository,
             contacts=contact_repository,
-            parks=ParkRepository(db),
+            parks=parks,
             inbox=inbox,
+            dispatcher=dispatcher,
+            channels=channels,
+            risk=risk,
         )
 
     def close(self) -> None:

@@ -3,45 +3,50 @@
 ``RespondStage`` belongs to the engine's worker thread, like the alarm and warning books.
 An alarm becoming active, or a warning raised or escalated, starts every playbook in force
 whose trigger it meets (``respond.trigger``); its acknowledgement ends the runs'
-``wait_ack`` steps; the
-engine's tick times them out. Every change of a run is journaled (``PlaybookRepository``)
-*before* its order is carried out, and runs still going are resumed at start by replaying
-their journals — an order carried out again keeps its key, so nothing is sent twice.
+``wait_ack`` steps; the engine's tick times them out. Every change of a run is journaled
+(``PlaybookRepository``) *before* its order is carried out, and runs still going are
+resumed at start by replaying their journals — an order carried out again keeps its key,
+so nothing is sent twice.
 
-Orders carried out here, synchronously:
-
-* ``notify``: the step's recipients resolved to people (``respond.directory``, the chain of
-  scope keys above the alarm's tag) each get an in-app notification keyed by the order
-  and the person; ``done`` when someone was told, ``failed`` (with who was not) otherwise.
-  External channels (webhook, e-mail, …) are not wired to runs yet.
-* ``wait_ack``: nothing; acknowledgement or the tick ends it.
-* ``open_incident``, ``park_linkage``, ``suggest_resources``: not carried out yet; they end
-  ``skipped`` with that said in the journal, and the run goes on.
-* ``close``: ``done``.
+What each step does is ``runtime.orders``' business: a ``notify`` (and the warning of a
+``park_linkage``) waits until the outbox reports its notice settled (``reported``);
+``wait_ack`` waits for the acknowledgement or the tick; the others end at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from hazwatch.alarms.book import AlarmChange
-from hazwatch.domain.alarm import AlarmInput, AlarmState
+from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState
 from hazwatch.domain.clock import Millis
 from hazwatch.domain.scope import ScopeKind, ScopeNode
-from hazwatch.domain.tag import Tag
+from hazwatch.domain.tag import ConditionKind, Tag
 from hazwatch.domain.warning import WarningInput
 from hazwatch.respond import run as runs
-from hazwatch.respond.directory import Chain, chain_of, resolve
-from hazwatch.respond.notify.channels.inapp import Inbox, InboxEntry
-from hazwatch.respond.playbook import Close, Level, Notify, Playbook, StepOutcome, WaitAck
+from hazwatch.respond.directory import Chain, chain_of
+from hazwatch.respond.notify.message import SourceKind
+from hazwatch.respond.playbook import (
+    Close,
+    Level,
+    Notify,
+    ParkLinkage,
+    Playbook,
+    StepOutcome,
+    SuggestResources,
+    WaitAck,
+)
 from hazwatch.respond.run import Change, Order, Run, RunStatus
 from hazwatch.respond.trigger import Occurrence, started_by
+from hazwatch.runtime.orders import About, Orders, Outcome
 from hazwatch.runtime.warnings import WarningEvent
-from hazwatch.storage.contact_repository import ContactRepository
 from hazwatch.storage.playbook_repository import PlaybookRepository
+from hazwatch.storage.warning_repository import StoredWarning
 
 RELOAD_MS = 30_000
 """How often the playbooks in force are read again (uploads take effect within it)."""
+
+WarningLookup = Callable[[str], StoredWarning | None]
 
 
 class RespondStage:
@@ -49,27 +54,28 @@ class RespondStage:
         self,
         *,
         playbooks: PlaybookRepository,
-        contacts: ContactRepository,
-        inbox: Inbox,
+        orders: Orders,
         nodes: Sequence[ScopeNode],
+        warning_of: WarningLookup = lambda warning_id: None,
     ) -> None:
         self._repository = playbooks
-        self._contacts = contacts
-        self._inbox = inbox
+        self.orders = orders
+        self._warning_of = warning_of
         self._nodes = {n.id: n for n in nodes}
         self._books: dict[tuple[str, int], Playbook] = {}
         self._in_force: list[Playbook] = []
         self._runs: dict[str, Run] = {}
-        self._chains: dict[str, Chain] = {}
+        self._about: dict[str, About] = {}
         self._loaded_at: Millis = 0
         self.reload()
 
     def reload(self, now: Millis = 0) -> None:
         """Take the playbooks in force now (a new version applies to runs started after)."""
         self._loaded_at = now
-        self._in_force = [s.playbook for s in self._repository.in_force()]
-        for book in self._in_force:
+        newest = [s.playbook for s in self._repository.in_force()]
+        for book in newest:
             self._books[(book.name, book.version)] = book
+        self._in_force = [book for book in newest if book.enabled]
 
     def resume(self, tags: Mapping[int, Tag], now: Millis) -> None:
         """Pick up the runs a previous process left going: carry out their current order."""
@@ -79,7 +85,8 @@ class RespondStage:
                 continue
             run = runs.replay(self._repository.journal(stored.id), book)
             self._runs[run.id] = run
-            self._chains[run.id] = self._chain_of_occurrence(run.occurrence, tags)
+            self.orders.resume(run.id)
+            self._resume_about(run, tags)
             order = runs.pending(book, run)
             if order is not None:
                 self._carry_out(book, order, now)
@@ -130,9 +137,8 @@ class RespondStage:
                     colour=warning.colour,
                     detector=key.detector,
                 )
-                self._start_runs(
-                    occurrence, identity, self._chain_of(event.stored.scope_path), t.at
-                )
+                about = self._warning_about(event.stored)
+                self._start_runs(occurrence, identity, about, t.at)
             elif t.input is WarningInput.ACKNOWLEDGE:
                 self._acknowledge(f"w:{warning.id}@", t.actor, t.at)
 
@@ -145,24 +151,42 @@ class RespondStage:
             if book is not None:
                 self._apply(book, runs.tick(book, run, now=now), now)
 
+    def reported(self, key: str, outcome: StepOutcome, detail: str, now: Millis) -> None:
+        """The outbox settled the notify order ``key``: end its step (if still current)."""
+        run_id = key.split(":", 1)[0]
+        run = self._runs.get(run_id)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return
+        book = self._book(run.playbook, run.version)
+        if book is None:
+            return
+        order = runs.pending(book, run)
+        if order is None or order.key != key:
+            return  # a late report of an order that has since moved on
+        detail = self.orders.settled(key, detail)
+        self._apply(
+            book, runs.finish_step(book, run, order.step.id, outcome, now=now, detail=detail), now
+        )
+
     def _start(self, change: AlarmChange, tag: Tag, now: Millis) -> None:
-        chain = self._chain(tag)
+        alarm = change.alarm
+        about = self._alarm_about(tag, alarm.condition, alarm)
         occurrence = Occurrence(
             kind="alarm",
             key=tag.key,
-            installation=chain.get(Level.INSTALLATION, ""),
-            condition=change.alarm.condition,
-            priority=change.alarm.priority,
+            installation=about.chain.get(Level.INSTALLATION, ""),
+            condition=alarm.condition,
+            priority=alarm.priority,
         )
-        identity = f"{change.alarm.tag_id}.{change.alarm.condition}@{change.transition.at}"
-        self._start_runs(occurrence, identity, chain, now)
+        identity = f"{alarm.tag_id}.{alarm.condition}@{change.transition.at}"
+        self._start_runs(occurrence, identity, about, now)
 
-    def _start_runs(self, occurrence: Occurrence, identity: str, chain: Chain, now: Millis) -> None:
+    def _start_runs(self, occurrence: Occurrence, identity: str, about: About, now: Millis) -> None:
         for book in started_by(self._in_force, occurrence):
             started = runs.start(book, identity, now=now)
             if started.run.id in self._runs:
                 continue  # a replayed activation
-            self._chains[started.run.id] = chain
+            self._about[started.run.id] = about
             self._apply(book, started, now)
 
     def _apply(self, book: Playbook, change: Change, now: Millis) -> None:
@@ -172,6 +196,8 @@ class RespondStage:
                 return
             self._repository.record(change.run, change.entries)
             self._runs[change.run.id] = change.run
+            about = self._about.get(change.run.id)
+            self.orders.record(book, change.run.id, change.entries, about.title if about else "")
             if change.order is None:
                 return
             outcome, detail = self._execute(book, change.order, now)
@@ -188,37 +214,72 @@ class RespondStage:
             ended = runs.finish_step(book, run, order.step.id, outcome, now=now, detail=detail)
             self._apply(book, ended, now)
 
-    def _execute(self, book: Playbook, order: Order, now: Millis) -> tuple[StepOutcome | None, str]:
+    def _execute(self, book: Playbook, order: Order, now: Millis) -> Outcome:
         """Carry out an order; its outcome, or None while the step waits."""
         step = order.step
         if isinstance(step, WaitAck):
             return None, ""
         if isinstance(step, Close):
-            return StepOutcome.DONE, ""
-        if not isinstance(step, Notify):
-            return StepOutcome.SKIPPED, f"{step.kind} is not carried out yet"
-        chain = self._chains.get(order.run_id, {})
-        found = resolve(step.to, chain, self._contacts.all())
-        run = self._runs[order.run_id]
-        for recipient in found.recipients:
-            self._inbox.put(
-                recipient.user,
-                InboxEntry(
-                    key=f"{order.key}:{recipient.user}",
-                    title=step.message or f"{book.title or book.name}: {run.occurrence}",
-                    text=f"playbook {book.name} v{book.version}, step {step.id}",
-                    rank=3,
-                    at=now,
-                    notice_ids=(run.occurrence,),
-                ),
-            )
-        parts = []
-        if found.recipients:
-            parts.append("told " + ", ".join(r.user for r in found.recipients))
-        if found.unresolved:
-            parts.append("nobody for " + ", ".join(found.unresolved))
-        detail = "; ".join(parts)
-        return (StepOutcome.DONE if found.recipients else StepOutcome.FAILED), detail
+            return self.orders.close(step, order)
+        about = self._about.get(order.run_id)
+        if about is None:
+            return StepOutcome.FAILED, "what the run is about is no longer known"
+        if isinstance(step, Notify):
+            return self.orders.notify(book, step, order, about, now)
+        if isinstance(step, ParkLinkage):
+            return self.orders.park_linkage(book, step, order, about, now)
+        if isinstance(step, SuggestResources):
+            return self.orders.suggest_resources(step, about)
+        journal = self._repository.journal(order.run_id)
+        return self.orders.open_incident(book, step, order, about, journal, now)
+
+    def _alarm_about(self, tag: Tag, condition: ConditionKind, alarm: Alarm | None) -> About:
+        """An alarm's run: its priority and value from the alarm book, or — when the book
+        lost it (the tag was removed and re-added) — from what the plant says."""
+        if alarm is not None:
+            level = alarm.priority
+            value = "" if alarm.value is None else f" {alarm.value:g} {tag.unit}".rstrip()
+        else:
+            limit = tag.limit(condition)
+            level = limit.priority if limit is not None else tag.offline_priority
+            value = ""
+        return About(
+            source=SourceKind.ALARM,
+            level=level,
+            scope=tag.key,
+            scope_path=tag.scope_path,
+            title=f"{tag.name} {condition}{value}",
+            chain=self._chain_of(tag.scope_path),
+            ref=f"{tag.id}.{condition}",
+            alarm=(tag.id, condition),
+        )
+
+    def _warning_about(self, stored: StoredWarning) -> About:
+        warning, key = stored.warning, stored.warning.key
+        return About(
+            source=SourceKind.WARNING,
+            level=warning.colour,
+            scope=key.subject or key.installation,
+            scope_path=stored.scope_path,
+            title=warning.explanation.text or f"{key.detector} warning",
+            chain=self._chain_of(stored.scope_path),
+            ref=warning.id,
+        )
+
+    def _resume_about(self, run: Run, tags: Mapping[int, Tag]) -> None:
+        """What a resumed run is about: an alarm's from its tag and the alarm book, a
+        warning's from the stored warning."""
+        occurrence = run.occurrence
+        if occurrence.startswith("w:"):
+            stored = self._warning_of(occurrence[2:].partition("@")[0])
+            if stored is not None:
+                self._about[run.id] = self._warning_about(stored)
+            return
+        tag_id, _, condition = occurrence.partition("@")[0].partition(".")
+        tag = tags.get(int(tag_id)) if tag_id.isdigit() else None
+        if tag is not None and condition in set(ConditionKind):
+            kind = ConditionKind(condition)
+            self._about[run.id] = self._alarm_about(tag, kind, self.orders.alarm_of(tag.id, kind))
 
     def _book(self, name: str, version: int) -> Playbook | None:
         book = self._books.get((name, version))
@@ -227,9 +288,6 @@ class RespondStage:
             if stored is not None:
                 book = self._books[(name, version)] = stored.playbook
         return book
-
-    def _chain(self, tag: Tag) -> Chain:
-        return self._chain_of(tag.scope_path)
 
     def _chain_of(self, scope_path: str) -> Chain:
         """Region and park keys as they are; from the enterprise down, node keys are
@@ -246,12 +304,3 @@ class RespondStage:
                 dotted.append(node.key)
                 keys[node.kind.value] = ".".join(dotted)
         return chain_of(keys)
-
-    def _chain_of_occurrence(self, occurrence: str, tags: Mapping[int, Tag]) -> Chain:
-        """The chain of a resumed run: an alarm's from its tag, a warning's from the scope
-        path its occurrence carries."""
-        if occurrence.startswith("w:"):
-            return self._chain_of(occurrence.partition("@")[2])
-        tag_id = occurrence.split(".", 1)[0]
-        tag = tags.get(int(tag_id)) if tag_id.isdigit() else None
-        return self._chain(tag) if tag is not None else {}

@@ -7,6 +7,7 @@ import logging
 
 from hazwatch.connectors.simulator.simulator import ParkSimulator
 from hazwatch.domain.batch import Batch
+from hazwatch.domain.clock import Millis
 from hazwatch.runtime.clock import Clock
 from hazwatch.runtime.engine import Engine, EngineBusyError
 
@@ -15,15 +16,21 @@ log = logging.getLogger(__name__)
 SOURCE = "simulator"
 
 
-async def run_simulator(sim: ParkSimulator, engine: Engine, clock: Clock, step_s: float) -> None:
-    """Step the simulator every ``step_s`` wall seconds and submit its readings.
+async def run_simulator(
+    sim: ParkSimulator, engine: Engine, clock: Clock, step_s: float, *, after: Millis = -1
+) -> None:
+    """Step the simulator every ``step_s`` wall seconds and submit its readings stamped
+    after ``after`` (a simulation resumed after a restart replays its past unsent).
 
     When the engine is busy the readings wait and go with the next step: the simulator
     never drops what it produced.
     """
     waiting: list[Batch] = []
     while True:
-        waiting.append(sim.step(clock.now()))
+        produced = sim.step(clock.now())
+        if len(produced) and int(produced.ts.min()) <= after:
+            produced = produced.select(produced.ts > after)
+        waiting.append(produced)
         batch = Batch.concat(waiting)
         if len(batch):
             try:

@@ -60,6 +60,10 @@ scope_nodes = Table(
     Column("path", Text, nullable=False, unique=True),
     Column("lat", Double, nullable=True),
     Column("lon", Double, nullable=True),
+    # an installation's neighbourhood, for GB 18218 grading (α); other kinds leave it NULL
+    Column("people_within_500m", Integer, nullable=True),
+    # an enterprise's static assessment score (MEM 100-point scale); other kinds leave it NULL
+    Column("assessment_score", Double, nullable=True),
     UniqueConstraint("parent_id", "key"),
 )
 
@@ -102,6 +106,7 @@ inventories = Table(
     Column("tonnes", Double, nullable=True),
     Column("volume_m3", Double, nullable=True),
     Column("density_t_per_m3", Double, nullable=True),
+    Column("category", Text, nullable=True),
 )
 
 users = Table(
@@ -330,6 +335,7 @@ park_places = Table(
     Column("lat", Double, nullable=False),
     Column("lon", Double, nullable=False),
     Column("sensitive", Boolean, nullable=False),
+    Column("enterprise", Text, nullable=True),
     UniqueConstraint("scope_id", "key"),
 )
 """Places of a park (``scope_id``: the park's node) warned when a release reaches them."""
@@ -383,3 +389,171 @@ inbox = Table(
     Index(None, "username", "at"),
 )
 """In-app notifications per user; the key is the delivery's idempotency key."""
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", Text, nullable=False),
+)
+"""Notification channels (``respond.notify.channel_config.ChannelEntry`` as JSON, secrets
+included); ``kind`` and ``enabled`` repeat the document's, for reading without parsing."""
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("scope_key", Text, nullable=False),
+    Column("scope_path", Text, nullable=False, index=True),
+    Column("source_kind", Text, nullable=False),
+    Column("source_ref", Text, nullable=False),
+    Column("source_run", Text, nullable=False, index=True),
+    Column("plan", Text, nullable=False),
+    Column("plan_version", Integer, nullable=True),
+    Column("opened_at", BigInteger, nullable=False, index=True),
+    Column("opened_by", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("closed_at", BigInteger, nullable=True),
+    Column("closed_by", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+)
+"""Incidents (``respond.incident.Incident``), one row each; ``scope_path`` decides who sees
+one, like warnings'; ``revision`` rises with every change made through the repository (the
+write that locks the row before the change is worked out)."""
+
+incident_tasks = Table(
+    "incident_tasks",
+    metadata,
+    Column("incident_key", Text, ForeignKey("incidents.key", ondelete="CASCADE"), primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("assignee", Text, nullable=False),
+    Column("due_at", BigInteger, nullable=True),
+    Column("status", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("done_at", BigInteger, nullable=True),
+    Column("done_by", Text, nullable=False),
+    Column("note", Text, nullable=False),
+)
+"""The checklist of each incident, in ``position`` order (the plan's, then as added)."""
+
+incident_timeline = Table(
+    "incident_timeline",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_key", Text, ForeignKey("incidents.key", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    UniqueConstraint("incident_key", "key"),
+)
+"""Every entry of each incident's timeline; ``(incident_key, key)`` is unique, so an entry
+recorded again changes nothing. ``data`` is JSON text."""
+
+emergency_plans = Table(
+    "emergency_plans",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+"""Uploaded emergency-plan templates (预案), every version kept; ``document`` is the
+validated plan as JSON. Plans shipped with hazwatch are not stored here."""
+
+risk_history = Table(
+    "risk_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("colour", Text, nullable=False),
+    Column("previous", Text, nullable=True),
+    Column("explanation", Text, nullable=False),
+    Index(None, "scope_id", "at"),
+)
+"""Every change of a node's dynamic risk colour (``evaluate.risk``): the colour from ``at``,
+the one before (``NULL`` for a node's first), and the assessment as JSON text."""
+
+report_schedules = Table(
+    "report_schedules",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("scope_id", Integer, ForeignKey("scope_nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("scope_path", Text, nullable=False, index=True),
+    Column("period_kind", Text, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("formats", Text, nullable=False),
+    Column("recipients", Text, nullable=False),
+    Column("channel", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("since", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", Text, nullable=False),
+)
+"""Report schedules (``evaluate.report_schedule``); ``formats`` and ``recipients`` are JSON
+lists; ``scope_path`` is the node's, for scoped reads."""
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("schedule", Text, nullable=True),
+    Column("scope_id", Integer, nullable=False),
+    Column("scope_kind", Text, nullable=False),
+    Column("scope_key", Text, nullable=False),
+    Column("scope_name", Text, nullable=False),
+    Column("scope_path", Text, nullable=False, index=True),
+    Column("period_kind", Text, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("period_start", BigInteger, nullable=False),
+    Column("period_end", BigInteger, nullable=False),
+    Column("formats", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False, index=True),
+    Column("created_by", Text, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("claim", Text, nullable=True),
+    Column("claimed_at", BigInteger, nullable=True),
+    Column("recipients", Text, nullable=False),
+    Column("channel", Text, nullable=True),
+    Column("delivery", Text, nullable=False),
+    Column("delivery_attempts", Integer, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    Column("delivery_error", Text, nullable=False),
+    UniqueConstraint("schedule", "period_start", "period_end"),
+)
+"""Produced reports, on demand (``schedule`` NULL) and scheduled. ``(schedule,
+period_start, period_end)`` is unique: a second producer, or a restart, cannot make a
+scheduled period's report twice. ``claim``/``claimed_at`` mark who works on a row (see
+``storage/report_repository.py``); scope columns are copied, so a report outlives changes
+to the plant."""
+
+report_files = Table(
+    "report_files",
+    metadata,
+    Column("report_id", BigId, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("format", Text, primary_key=True),
+    Column("media_type", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""The files of each report, kept in the database (one row per format)."""
