@@ -5,59 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 from ports import free_port
+from receivers import HttpServer, http_receiver
 
 Api = Any
 
 SECRET = "whsec-test-1"
 
 
-@dataclass
-class Receiver:
-    """A loopback HTTP server answering ``status`` and keeping what it received."""
-
-    url: str
-    status: int = 200
-    received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    port = free_port()
-    state = Receiver(url=f"http://127.0.0.1:{port}")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            state.received.append((self.path, headers, body))
-            reply = b'{"ok": true}' if state.status < 400 else b"receiver is down"
-            self.send_response(state.status)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def receiver() -> Iterator[HttpServer]:
+    with http_receiver() as server:
+        yield server
 
 
 def _put(api: Api, name: str, body: object, user: str = "admin") -> httpx.Response:
@@ -106,7 +70,7 @@ def test_an_admin_creates_replaces_reads_and_deletes_a_channel(api: Api) -> None
     assert api.get("admin", "/channels/ops-hook").status_code == 404
 
 
-def test_secrets_never_leave_and_the_mask_keeps_them(api: Api, receiver: Receiver) -> None:
+def test_secrets_never_leave_and_the_mask_keeps_them(api: Api, receiver: HttpServer) -> None:
     _put(api, "ops-hook", _hook(url=receiver.url + "/in"))
     _put(api, "mail", MAIL)
     listed = api.get("admin", "/channels").text
@@ -120,9 +84,9 @@ def test_secrets_never_leave_and_the_mask_keeps_them(api: Api, receiver: Receive
     assert _put(api, "ops-hook", shown).status_code == 200
     sent = api.post("admin", "/channels/ops-hook/test", json={})
     assert sent.status_code == 200, sent.text
-    ((_, headers, body),) = receiver.received
-    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert headers["x-hazwatch-signature"] == f"sha256={digest}", "the secret was kept"
+    (request,) = receiver.received
+    digest = hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+    assert request.headers["x-hazwatch-signature"] == f"sha256={digest}", "the secret was kept"
 
 
 def test_a_mask_with_nothing_stored_is_refused(api: Api) -> None:
@@ -175,7 +139,7 @@ def test_only_admins_read_or_write_channels(api: Api) -> None:
 
 
 def test_a_test_message_reaches_the_webhook_and_says_it_is_a_test(
-    api: Api, receiver: Receiver
+    api: Api, receiver: HttpServer
 ) -> None:
     _put(api, "ops-hook", _hook(url="https://unused.example.cn/in") | {"enabled": False})
     sent = api.post(
@@ -183,23 +147,23 @@ def test_a_test_message_reaches_the_webhook_and_says_it_is_a_test(
     )
     assert sent.status_code == 200, sent.text
     assert sent.json()["outcome"] == "sent" and sent.json()["channel"] == "ops-hook"
-    ((path, headers, body),) = receiver.received
-    assert path == "/hook", "the address in the body wins over the configured URL"
-    document = json.loads(body)
+    (request,) = receiver.received
+    assert request.path == "/hook", "the address in the body wins over the configured URL"
+    document = request.json()
     assert document["title"] == "KW" and document["recipient"] == "admin"
     assert [n["source"] for n in document["notices"]] == ["test"]
-    assert headers["idempotency-key"] == sent.json()["key"]
+    assert request.headers["idempotency-key"] == sent.json()["key"]
 
 
 def test_a_failing_far_end_answers_502_with_the_channels_error(
-    api: Api, receiver: Receiver
+    api: Api, receiver: HttpServer
 ) -> None:
     _put(api, "ops-hook", _hook(url=receiver.url + "/in"))
-    receiver.status = 503
+    receiver.default = (503, "receiver is down")
     down = api.post("admin", "/channels/ops-hook/test", json={})
     assert down.status_code == 502
     assert down.json()["retryable"] is True and "HTTP 503" in down.json()["detail"]
-    receiver.status = 400
+    receiver.default = (400, "bad request")
     refused = api.post("admin", "/channels/ops-hook/test", json={})
     assert refused.status_code == 502 and refused.json()["retryable"] is False
     assert len(receiver.received) == 2, "a test is tried once, without retries"

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import yaml
 from pydantic import (
@@ -45,6 +45,7 @@ from pydantic import (
 from hazwatch.domain.keys import SEGMENT
 from hazwatch.domain.warning import Colour
 from hazwatch.respond.playbook import RECIPIENT, Level
+from hazwatch.respond.problems import problem_of
 
 MAX_DUE_MIN = 7 * 24 * 60
 """A task falls due at most a week after the incident opens."""
@@ -135,7 +136,9 @@ def parse_plan(data: object, *, source: str) -> Plan:
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
-        raise PlanError(source, [_problem(e, data) for e in exc.errors()]) from exc
+        raise PlanError(
+            source, [problem_of(e, data, items="tasks", label="key") for e in exc.errors()]
+        ) from exc
 
 
 def builtin_plans() -> dict[str, Plan]:
@@ -147,21 +150,3 @@ def builtin_plans() -> dict[str, Plan]:
             plan = parse_plan_text(item.read_text(encoding="utf-8"), source=item.name)
             found[plan.name] = plan
     return found
-
-
-def _problem(error: Any, data: dict[str, Any]) -> str:
-    """``tasks[1] (isolate).assignee: message`` — the task named by its key."""
-    loc: tuple[int | str, ...] = tuple(error["loc"])
-    out = ""
-    tasks = data.get("tasks")
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            out += f"[{part}]"
-            if i and loc[i - 1] == "tasks" and isinstance(tasks, list) and part < len(tasks):
-                task = tasks[part]
-                if isinstance(task, dict) and isinstance(task.get("key"), str):
-                    out += f" ({task['key']})"
-        else:
-            out += f".{part}" if out else str(part)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{out}: {message}" if out else message

@@ -56,7 +56,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 import yaml
 from pydantic import (
@@ -71,6 +71,7 @@ from pydantic import (
 from hazwatch.domain.keys import SEGMENT
 from hazwatch.domain.tag import ConditionKind, Priority
 from hazwatch.domain.warning import Colour
+from hazwatch.respond.problems import problem_of
 
 END = "end"
 """The target of ``next`` that ends the run."""
@@ -323,28 +324,10 @@ def parse_playbook(data: object, *, source: str) -> Playbook:
     try:
         return Playbook.model_validate(data)
     except ValidationError as exc:
-        raise PlaybookError(source, [_problem(e, data) for e in exc.errors()]) from exc
-
-
-def _problem(error: Any, data: dict[str, Any]) -> str:
-    """``steps[1] (wait-shift).timeout_s: message`` — the step named by its id; the
-    discriminator's own level (``wait_ack`` in the location) left out."""
-    loc: tuple[int | str, ...] = tuple(error["loc"])
-    out = ""
-    steps = data.get("steps")
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            out += f"[{part}]"
-            if i and loc[i - 1] == "steps" and isinstance(steps, list) and part < len(steps):
-                step = steps[part]
-                if isinstance(step, dict) and isinstance(step.get("id"), str):
-                    out += f" ({step['id']})"
-        elif i and loc[i - 1] != "steps" and isinstance(loc[i - 1], int) and part in _KINDS:
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{out}: {message}" if out else message
+        raise PlaybookError(
+            source,
+            [problem_of(e, data, items="steps", label="id", skip=_KINDS) for e in exc.errors()],
+        ) from exc
 
 
 _KINDS = frozenset(

@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from hazwatch.api.deps import PlatformDep, ViewerGrant
+from hazwatch.api.documents import YAML_OR_JSON, document_text
 from hazwatch.evaluate.gb18218 import Gb18218Error, report
 from hazwatch.evaluate.gb18218_document import evaluate_document
 from hazwatch.evaluate.gb18218_tables import exact
@@ -53,30 +54,17 @@ def _ratio(fill_ratio: float | None) -> Fraction | None:
 @router.post(
     "/evaluate/gb18218",
     operation_id="evaluate_gb18218",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/yaml": {"schema": {"type": "string"}},
-                "text/yaml": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=YAML_OR_JSON,
 )
 async def evaluate_gb18218(
     request: Request, grant: ViewerGrant, fill_ratio: FillRatio = None
 ) -> JSONResponse:
     """S, R, α and the grade of each installation of the document, with per item q, Q, β
     and the rule that gave each (any signed-in user: nothing stored is read)."""
-    body = await request.body()
-    if len(body) > MAX_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"a document is at most {MAX_BYTES} bytes"
-        )
+    text = await document_text(request, what="a document", max_bytes=MAX_BYTES)
     try:
-        document = compose(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        document = compose(text)
+    except yaml.YAMLError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not JSON or YAML: {exc}") from exc
     try:
         if document.findings:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import yaml
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from hazwatch.api.deps import AdminGrant, PlatformDep, PrincipalDep, ViewerGrant
+from hazwatch.api.documents import YAML_OR_JSON, document_body
 from hazwatch.api.incident_schemas import PlanDetailOut, PlanOut
 from hazwatch.respond.plan import PlanError, parse_plan
 from hazwatch.storage.plan_repository import PlanRepository, PlanVersionError
@@ -58,15 +58,7 @@ def get_plan(
     operation_id="upload_plan",
     status_code=status.HTTP_201_CREATED,
     response_model=PlanOut,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/yaml": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=YAML_OR_JSON,
 )
 async def upload_plan(
     request: Request,
@@ -76,15 +68,7 @@ async def upload_plan(
     grant: AdminGrant,
 ) -> JSONResponse:
     """Validate and store a plan version (admin role)."""
-    body = await request.body()
-    if len(body) > MAX_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"a plan is at most {MAX_BYTES} bytes"
-        )
-    try:
-        document = yaml.safe_load(body.decode("utf-8")) if body else None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not JSON or YAML: {exc}") from exc
+    document = await document_body(request, what="a plan", max_bytes=MAX_BYTES)
     try:
         plan = parse_plan(document, source="plan")
     except PlanError as exc:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from hazwatch.api.deps import AdminGrant, PlatformDep, PrincipalDep, ViewerGrant
+from hazwatch.api.documents import YAML_OR_JSON, document_body
 from hazwatch.respond.playbook import PlaybookError, parse_playbook
 from hazwatch.storage.playbook_repository import PlaybookVersionError, StoredPlaybook
 
@@ -59,29 +59,13 @@ def get_playbook(
     "/playbooks",
     operation_id="upload_playbook",
     status_code=status.HTTP_201_CREATED,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/yaml": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=YAML_OR_JSON,
 )
 async def upload_playbook(
     request: Request, platform: PlatformDep, principal: PrincipalDep, grant: AdminGrant
 ) -> JSONResponse:
     """Validate and store a playbook version."""
-    body = await request.body()
-    if len(body) > MAX_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"a playbook is at most {MAX_BYTES} bytes"
-        )
-    try:
-        document = yaml.safe_load(body.decode("utf-8")) if body else None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"not JSON or YAML: {exc}") from exc
+    document = await document_body(request, what="a playbook", max_bytes=MAX_BYTES)
     try:
         playbook = parse_playbook(document, source="playbook")
     except PlaybookError as exc:
