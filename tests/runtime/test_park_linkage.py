@@ -133,6 +133,7 @@ def test_the_neighbour_downwind_is_warned_and_resources_named(db: Database) -> N
     ended = _ended(db)
     plume = ended["plume"]
     assert plume.outcome is StepOutcome.DONE
+    assert plume.detail.startswith("chlorine 200 g/s, wind 2.5 m/s from 302°, stability D: ")
     assert "LPG terminal offices 液化气储运办公楼 (enterprise) ERPG-1" in plume.detail
     assert "evacuate the AEGL-2 zone" in plume.detail
     assert "nobody for position:safety-officer@enterprise (admin-centre)" in plume.detail

@@ -172,14 +172,12 @@ class Assessment:
             f"{self.chemical.name} {r.rate_g_s:g} g/s, wind {r.wind_m_s:.1f} m/s from "
             f"{self.wind_from_deg:.0f}°, stability {r.stability}"
         )
-        if not self.exposures:
-            parts = [f"{head}: no place inside a footprint"]
-        else:
-            parts = [f"{head}:"] + [
-                f"{e.place.name or e.place.key} ({e.place.kind}) {e.threshold} "
-                f"{e.ppm:.3g} ppm at {e.downwind_m:,.0f} m, in {e.arrival_s / 60:.0f} min"
-                for e in self.exposures
-            ]
+        reached = [
+            f"{e.place.name or e.place.key} ({e.place.kind}) {e.threshold} "
+            f"{e.ppm:.3g} ppm at {e.downwind_m:,.0f} m, in {e.arrival_s / 60:.0f} min"
+            for e in self.exposures
+        ]
+        parts = [f"{head}: " + ("; ".join(reached) or "no place inside a footprint")]
         if self.zone is not None:
             z = self.zone
             parts.append(

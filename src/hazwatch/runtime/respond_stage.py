@@ -238,7 +238,7 @@ class RespondStage:
         lost it (the tag was removed and re-added) — from what the plant says."""
         if alarm is not None:
             level = alarm.priority
-            value = "" if alarm.value is None else f" {alarm.value:g} {tag.unit}".rstrip()
+            value = "" if alarm.value is None else f" {alarm.value:.3g} {tag.unit}".rstrip()
         else:
             limit = tag.limit(condition)
             level = limit.priority if limit is not None else tag.offline_priority
