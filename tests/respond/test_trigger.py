@@ -19,6 +19,7 @@ def _alarm(**fields: Any) -> Occurrence:
         "kind": "alarm",
         "key": DETECTOR,
         "installation": "chlor.main.cl2-storage",
+        "park": "demo-park",
         "condition": ConditionKind.HH,
         "priority": Priority.HIGH,
     }
@@ -42,6 +43,7 @@ TRIGGER = Trigger(
     min_priority=Priority.HIGH,
     tags=("*.gas-detection.*",),
     scope="chlor",
+    park="demo-park",
 )
 
 
@@ -54,6 +56,7 @@ TRIGGER = Trigger(
         (_alarm(condition=ConditionKind.OFFLINE), False),
         (_alarm(key="chlor.main.cl2-storage.v-101.level"), False),
         (_alarm(installation="chlorx.main.unit", key="chlorx.main.unit.gas-detection.at-1"), False),
+        (_alarm(park="other-park"), False),
         (_warning(), False),
     ],
 )

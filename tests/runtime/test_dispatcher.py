@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import pytest
 
@@ -182,3 +183,27 @@ async def test_a_notice_below_a_persons_minimum_goes_in_app_only() -> None:
         dispatcher.post(NotifyRequest(notice=notice, recipients=(person,)))
         await _until(lambda: "k4" in reports)
     assert webhook.sent == [] and [s[0] for s in inapp.sent] == ["li.na"]
+
+
+async def test_the_same_step_for_the_same_alarm_is_told_once_within_the_window() -> None:
+    webhook = Recording("webhook")
+    clock = ManualClock(T0)
+    channels: dict[str, Channel] = {"webhook": webhook, "inapp": Recording("inapp")}
+    chattering = [
+        NotifyRequest(
+            notice=replace(_notice(f"run{i}:notify:1"), dedup_key="book:notify:7.HH"),
+            recipients=PEOPLE[:1],
+        )
+        for i in range(3)
+    ]
+    async with _running(channels, MemoryDeliveryLog(), clock) as (dispatcher, reports):
+        dispatcher.post(chattering[0])
+        await _until(lambda: "run0:notify:1" in reports)
+        clock.current = T0 + 120_000
+        dispatcher.post(chattering[1])
+        await _until(lambda: "run1:notify:1" in reports)
+        clock.current = T0 + 11 * 60_000
+        dispatcher.post(chattering[2])
+        await _until(lambda: "run2:notify:1" in reports)
+    assert [ids for _, ids, _ in webhook.sent] == [("run0:notify:1",), ("run2:notify:1",)]
+    assert reports["run1:notify:1"] == (StepOutcome.DONE, "li.na told of it already (dedup)")

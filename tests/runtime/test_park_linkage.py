@@ -35,7 +35,7 @@ MAST = "chlor.main.weather.mast"
 PLAYBOOK = f"""
 name: chlorine-plume
 version: 1
-trigger: {{event: alarm, conditions: [HH]}}
+trigger: {{event: alarm, conditions: [HH], park: demo-park}}
 steps:
   - id: plume
     kind: park_linkage
@@ -160,3 +160,26 @@ def test_without_a_fresh_wind_reading_the_step_fails_and_says_why(db: Database) 
     plume = _ended(db)["plume"]
     assert plume.outcome is StepOutcome.FAILED
     assert plume.detail == f"no recent wind reading: {MAST}.wind-speed, {MAST}.wind-direction"
+
+
+def test_stability_auto_comes_from_the_wind_and_the_sun(db: Database) -> None:
+    night = {
+        f"{MAST}.wind-speed": (T0 - 5000, 2.5),
+        f"{MAST}.wind-direction": (T0 - 5000, 302.0),
+        f"{MAST}.solar-radiation": (T0 - 5000, 0.0),
+        f"{MAST}.cloud-cover": (T0 - 5000, 1.0),
+    }
+    stage, outbox = _stage(db, night)
+    doc: dict[str, Any] = yaml.safe_load(PLAYBOOK)
+    doc["version"] = 2
+    doc["steps"][0] |= {
+        "stability": "auto",
+        "solar_radiation_tag": f"{MAST}.solar-radiation",
+        "cloud_cover_tag": f"{MAST}.cloud-cover",
+    }
+    PlaybookRepository(db).save(parse_playbook(doc, source="p.yaml"), actor="admin", now=T0)
+    stage.reload(T0)
+    _activate(db, stage)
+    [request] = outbox.requests
+    # a clear night, 2.5 m/s: Pasquill F (the table's "E-F" taken as the stabler class)
+    assert "wind 2.5 m/s from 302°, stability F: " in request.notice.text

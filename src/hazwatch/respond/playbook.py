@@ -13,6 +13,7 @@ file is reported at once, naming the step and the field
       min_priority: high              # alarms: at least this priority
       tags: ["*.gas-detection.*"]     # tag keys (globs): a class of tags
       scope: chlor                    # a key prefix: enterprise, site or installation
+      park: demo-park                 # the park's key
     steps:
       - id: notify-shift
         kind: notify
@@ -129,6 +130,9 @@ class Trigger(_Model):
     scope: str | None = Field(
         default=None, description="a key prefix: enterprise, site or installation key"
     )
+    park: str | None = Field(
+        default=None, pattern=rf"^{SEGMENT}$", description="the park's key: its whole park"
+    )
 
     @field_validator("tags")
     @classmethod
@@ -220,7 +224,11 @@ class ParkLinkage(_Step):
     wind_direction_tag: str | None = None
     wind_m_s: float | None = Field(default=None, gt=0)
     wind_from_deg: float | None = Field(default=None, ge=0, lt=360)
-    stability: Literal["A", "B", "C", "D", "E", "F"] = "D"
+    stability: Literal["A", "B", "C", "D", "E", "F", "auto"] = Field(
+        default="D", description="Pasquill class, or auto: from the wind and the weather tags"
+    )
+    solar_radiation_tag: str | None = None
+    cloud_cover_tag: str | None = None
     height_m: float = Field(default=0.0, ge=0)
 
     @field_validator("warn")
@@ -236,6 +244,8 @@ class ParkLinkage(_Step):
             raise ValueError("give wind_speed_tag or wind_m_s (one of them)")
         if (self.wind_direction_tag is None) == (self.wind_from_deg is None):
             raise ValueError("give wind_direction_tag or wind_from_deg (one of them)")
+        if self.stability == "auto" and self.solar_radiation_tag is None:
+            raise ValueError("stability auto needs solar_radiation_tag (and cloud_cover_tag)")
         return self
 
 

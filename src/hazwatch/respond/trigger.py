@@ -25,12 +25,14 @@ class Occurrence:
     """An alarm or a warning, as a trigger sees it.
 
     ``key``: the tag key of an alarm, or of a warning's subject; for a warning on a whole
-    installation, the installation key. ``installation``: the installation key.
+    installation, the installation key. ``installation``: the installation key; ``park``:
+    the key of the park it lies in.
     """
 
     kind: Literal["alarm", "warning"]
     key: str
     installation: str
+    park: str = ""
     condition: ConditionKind | None = None
     priority: Priority | None = None
     colour: Colour | None = None
@@ -40,6 +42,8 @@ class Occurrence:
 def matches(trigger: Trigger, occurrence: Occurrence) -> bool:
     """Whether ``occurrence`` meets every criterion of ``trigger``."""
     if trigger.event != occurrence.kind:
+        return False
+    if trigger.park is not None and occurrence.park != trigger.park:
         return False
     if trigger.scope is not None and not (
         occurrence.installation == trigger.scope

@@ -3,7 +3,8 @@
 A run's ``notify`` step posts a ``NotifyRequest`` (one notice, the people to tell, the
 step's channels — each of them used — or else each person's own, in order of preference)
 from the engine thread; the ``Dispatcher`` takes it on the event loop
-through the notification pipeline — group (a flood becomes a few messages per person),
+through the notification pipeline — deduplicate (the same step for the same alarm within
+``Grouping.dedup_ms`` is told once), group (a flood becomes a few messages per person),
 rate-limit, plan (preferences, quiet hours, idempotency keys) — and sends with the
 ``Sender`` (retries, backoff, fallback, in-app last, every attempt in the delivery log).
 When every person of a request has been told, or given up on, the outcome goes back to
@@ -36,6 +37,7 @@ from hazwatch.respond.notify.message import (
 )
 from hazwatch.respond.notify.pipeline import (
     SILENT_CHANNELS,
+    Dedup,
     Grouper,
     PlannedDelivery,
     RateLimit,
@@ -74,6 +76,7 @@ class Grouping:
 
     wait_ms: Millis = 0
     interval_ms: Millis = 60_000
+    dedup_ms: Millis = 10 * 60_000
     burst: int = 5
     refill_ms: Millis = 60_000
 
@@ -126,6 +129,7 @@ class Dispatcher:
         self._grouping = grouping or Grouping()
         self._retry = retry or Retry()
         self._limit = RateLimit(burst=self._grouping.burst, refill_ms=self._grouping.refill_ms)
+        self._dedup = Dedup(window_ms=self._grouping.dedup_ms)
         self.report: Report = lambda key, outcome, detail: None
         self._lock = threading.Lock()
         self._inbound: list[NotifyRequest] = []
@@ -170,6 +174,10 @@ class Dispatcher:
         for request in inbound:
             notice = request.notice
             if notice.id in self._tallies or not request.recipients:
+                continue
+            if not self._dedup.admit([notice], now):
+                told = ", ".join(p.user for p in request.recipients)
+                self._settle(notice.id, StepOutcome.DONE, f"{told} told of it already (dedup)")
                 continue
             tally = self._tallies[notice.id] = _Tally(waiting=set())
             for person in request.recipients:
@@ -237,5 +245,10 @@ class Dispatcher:
             tally.settle(message.recipient, lane, result)
             if not tally.waiting:
                 del self._tallies[notice_id]
-                outcome, detail = tally.outcome()
-                await asyncio.to_thread(self.report, notice_id, outcome, detail)
+                self._settle(notice_id, *tally.outcome())
+
+    def _settle(self, notice_id: str, outcome: StepOutcome, detail: str) -> None:
+        """Report off the loop: the engine's queue may be full for a moment."""
+        task = asyncio.create_task(asyncio.to_thread(self.report, notice_id, outcome, detail))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)

@@ -52,6 +52,7 @@ from hazwatch.respond.plume import Release, Stability, estimate_rate_g_s, ppm_to
 from hazwatch.respond.record import timeline_of
 from hazwatch.respond.resources import nearest
 from hazwatch.respond.run import Entry, Order
+from hazwatch.respond.weather import stability_class
 from hazwatch.runtime.dispatcher import NotifyRequest
 from hazwatch.runtime.surroundings import Surroundings
 from hazwatch.storage.contact_repository import ContactRepository
@@ -179,11 +180,12 @@ class Orders:
         title = step.message or f"{book.title or book.name}: {about.title}"
         text = f"playbook {book.name} v{book.version}, step {step.id}"
         return self._post(
-            order, about, found.recipients, found.unresolved, title, text, now, step.channels
+            book, order, about, found.recipients, found.unresolved, title, text, now, step.channels
         )
 
     def _post(
         self,
+        book: Playbook,
         order: Order,
         about: About,
         recipients: Sequence[Recipient],
@@ -207,7 +209,8 @@ class Orders:
             title=title,
             text=text,
             at=now,
-            dedup_key=order.key,
+            # the same step for the same alarm (or warning): a chattering alarm's runs tell once
+            dedup_key=f"{book.name}:{order.step.id}:{about.ref or order.key}",
         )
         self._outbox.post(
             NotifyRequest(notice=notice, recipients=tuple(recipients), channels=channels)
@@ -244,7 +247,7 @@ class Orders:
             f"{len(assessed.exposures)} place(s) inside the footprint"
         )
         return self._post(
-            order, about, list(found.values()), unresolved, title, summary, now, done=summary
+            book, order, about, list(found.values()), unresolved, title, summary, now, done=summary
         )
 
     def _assess(
@@ -270,7 +273,9 @@ class Orders:
         park = around.park(about.scope_path)
         if source is None or park is None:
             return "the release's position or park is not in the plant model"
-        stability = Stability(step.stability)
+        stability = self._stability(step, wind, around, now)
+        if not isinstance(stability, Stability):  # a StrEnum is a str too: test the class
+            return stability
         rate = step.rate_g_s
         if rate == "estimate":
             reading = self._reading_of(about)
@@ -291,6 +296,21 @@ class Orders:
             wind_from_deg=wind_from % 360.0,
             places=around.places(park),
         )
+
+    @staticmethod
+    def _stability(
+        step: ParkLinkage, wind_m_s: float, around: Surroundings, now: Millis
+    ) -> Stability | str:
+        """The step's class, or with ``auto`` Pasquill's from the wind and the weather tags
+        (``respond.weather``); a missing reading is said."""
+        if step.stability != "auto":
+            return Stability(step.stability)
+        assert step.solar_radiation_tag is not None  # the playbook's validation
+        solar = around.reading(step.solar_radiation_tag, now)
+        if solar is None:
+            return f"no recent solar radiation reading: {step.solar_radiation_tag}"
+        cloud = around.reading(step.cloud_cover_tag, now) if step.cloud_cover_tag else None
+        return stability_class(wind_m_s=wind_m_s, solar_w_m2=solar, cloud_oktas=cloud)
 
     def _reading_of(self, about: About) -> float | None:
         if about.alarm is None:

@@ -130,14 +130,15 @@ class RespondStage:
             identity = f"w:{warning.id}@{event.stored.scope_path}"
             if t.input in (WarningInput.RAISE, WarningInput.ESCALATE):
                 key = warning.key
+                about = self._warning_about(event.stored)
                 occurrence = Occurrence(
                     kind="warning",
                     key=key.subject or key.installation,
                     installation=key.installation,
+                    park=about.chain.get(Level.PARK, ""),
                     colour=warning.colour,
                     detector=key.detector,
                 )
-                about = self._warning_about(event.stored)
                 self._start_runs(occurrence, identity, about, t.at)
             elif t.input is WarningInput.ACKNOWLEDGE:
                 self._acknowledge(f"w:{warning.id}@", t.actor, t.at)
@@ -175,6 +176,7 @@ class RespondStage:
             kind="alarm",
             key=tag.key,
             installation=about.chain.get(Level.INSTALLATION, ""),
+            park=about.chain.get(Level.PARK, ""),
             condition=alarm.condition,
             priority=alarm.priority,
         )
