@@ -138,7 +138,9 @@ def test_the_neighbour_downwind_is_warned_and_resources_named(db: Database) -> N
     assert "evacuate the AEGL-2 zone" in plume.detail
     assert "nobody for position:safety-officer@enterprise (admin-centre)" in plume.detail
     assert plume.detail.endswith("told wang.qiang, zhao.min")
-    assert ended["resources"].detail.startswith("fire-brigade: Park fire station")
+    assert ended["resources"].detail.startswith(
+        "fire-brigade: Park fire station 园区消防站 0.8 km, 4 vehicles (119)"
+    )
     assert "medical-team: District hospital emergency team" in ended["resources"].detail
 
 

@@ -333,11 +333,14 @@ class Orders:
         )
         if not found:
             return StepOutcome.DONE, "no available resource of " + ", ".join(step.kinds)
-        return StepOutcome.DONE, "; ".join(
-            f"{s.resource.kind}: {s.resource.name or s.resource.key} {s.distance_m / 1000:.1f} km"
-            + (f" ({s.resource.contact})" if s.resource.contact else "")
-            for s in found
-        )
+        units = around.units(park)
+        lines = []
+        for s in found:
+            r = s.resource
+            capacity = f"{r.capacity:g} {units.get(r.key, '')}".rstrip()
+            line = f"{r.kind}: {r.name or r.key} {s.distance_m / 1000:.1f} km, {capacity}"
+            lines.append(line + (f" ({r.contact})" if r.contact else ""))
+        return StepOutcome.DONE, "; ".join(lines)
 
     def _muted(self, about: About) -> str:
         if about.alarm is None:

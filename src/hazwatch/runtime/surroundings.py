@@ -59,6 +59,10 @@ class Surroundings:
     def resources(self, park: ScopeNode) -> list[Resource]:
         return self._parks.resources(park.id)
 
+    def units(self, park: ScopeNode) -> dict[str, str]:
+        """The unit of each resource's capacity, by resource key."""
+        return self._parks.units(park.id)
+
     def reading(self, tag_key: str, now: Millis) -> float | None:
         """The latest value of ``tag_key`` if fresh (``FRESH_MS``), else None."""
         found = self.value_of(tag_key)
