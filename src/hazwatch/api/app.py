@@ -173,8 +173,11 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            # A cancelled task's worker thread may still hold a database connection: let
+            # every one finish before the pool closes (no thread work is started after).
+            await asyncio.get_running_loop().shutdown_default_executor()
             await platform.channels.close()
-            await asyncio.to_thread(platform.close)
+            platform.close()
 
     app = FastAPI(
         title="hazwatch",
