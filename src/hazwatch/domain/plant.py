@@ -8,10 +8,11 @@ in a file, so full keys are unique.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hazwatch.domain.tag import ConditionKind, Priority
 
@@ -57,11 +58,32 @@ class TagSpec(_Strict):
         return self
 
 
+class TankShape(StrEnum):
+    """How a tank's level (per cent of its internal height, or of its diameter when it
+    lies or is a sphere) relates to the volume it holds (docs/evaluation.md)."""
+
+    VERTICAL_CYLINDER = "vertical-cylinder"
+    HORIZONTAL_CYLINDER = "horizontal-cylinder"
+    SPHERE = "sphere"
+
+
+LEVEL_UNIT = "%"
+"""The unit of a level tag that measures an inventory: per cent of the tank's height."""
+
+_LEVEL_TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_-]*$")
+
+
 class InventorySpec(_Strict):
     """A hazardous chemical held in an installation: tonnes, or tank volume and density.
 
     ``category`` is the GB 18218 Table 2 hazard category (``W5.4``) of a chemical Table 1
     does not name, or of a mixture (docs/evaluation.md).
+
+    ``level_tag`` names the tag that measures the tank holding it, as ``equipment.tag`` of
+    the same installation (unit ``%``); the tank's internal ``volume_m3``, the liquid's
+    ``density_t_per_m3`` and its ``shape`` (default vertical cylinder) turn a level into
+    tonnes. With a level tag, ``tonnes`` may still be given: it is then the declared
+    quantity, and volume and density describe the tank.
     """
 
     chemical: str
@@ -70,11 +92,30 @@ class InventorySpec(_Strict):
     tonnes: float | None = Field(default=None, ge=0)
     volume_m3: float | None = Field(default=None, ge=0)
     density_t_per_m3: float | None = Field(default=None, gt=0)
+    level_tag: str | None = None
+    shape: TankShape | None = None
+
+    @field_validator("level_tag")
+    @classmethod
+    def _level_tag(cls, value: str | None) -> str | None:
+        if value is not None and not _LEVEL_TAG.match(value):
+            raise ValueError(
+                f"expected equipment.tag of this installation (v-101.level), not {value!r}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         by_volume = self.volume_m3 is not None or self.density_t_per_m3 is not None
-        if self.tonnes is not None and by_volume:
+        if self.shape is not None and self.level_tag is None:
+            raise ValueError("shape: only with level_tag (it turns the level into a volume)")
+        if self.level_tag is not None:
+            for name in ("volume_m3", "density_t_per_m3"):
+                if getattr(self, name) is None:
+                    raise ValueError(
+                        f"{name}: needed with level_tag, to turn the tank's level into tonnes"
+                    )
+        elif self.tonnes is not None and by_volume:
             raise ValueError("give either tonnes, or volume_m3 with density_t_per_m3, not both")
         if self.tonnes is None and (self.volume_m3 is None or self.density_t_per_m3 is None):
             raise ValueError("give tonnes, or both volume_m3 and density_t_per_m3")
@@ -82,6 +123,7 @@ class InventorySpec(_Strict):
 
     @property
     def quantity_t(self) -> float:
+        """The declared quantity: ``tonnes``, else volume × density."""
         if self.tonnes is not None:
             return self.tonnes
         assert self.volume_m3 is not None and self.density_t_per_m3 is not None
@@ -110,6 +152,29 @@ class InstallationSpec(_Strict):
     )
     inventories: list[InventorySpec] = Field(default_factory=list)
     equipment: list[EquipmentSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _level_tags(self) -> Self:
+        """Each ``level_tag`` is a ``%`` tag of this installation measuring one inventory:
+        two inventories read from one tank would count its contents twice."""
+        units = {f"{q.key}.{t.key}": t.unit for q in self.equipment for t in q.tags}
+        measures: dict[str, int] = {}
+        for i, inventory in enumerate(self.inventories):
+            tag = inventory.level_tag
+            if tag is None:
+                continue
+            where = f"inventories.{i}.level_tag"
+            if tag not in units:
+                raise ValueError(f"{where}: {tag!r} is not a tag of installation {self.key!r}")
+            if units[tag] != LEVEL_UNIT:
+                raise ValueError(
+                    f"{where}: {tag} reads in {units[tag]!r}; a level tag reads per cent of the"
+                    f" tank's height ({LEVEL_UNIT!r})"
+                )
+            if tag in measures:
+                raise ValueError(f"{where}: {tag} already measures inventories[{measures[tag]}]")
+            measures[tag] = i
+        return self
 
 
 class SiteSpec(_Strict):

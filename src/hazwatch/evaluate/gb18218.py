@@ -30,6 +30,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from hazwatch.domain.clock import Millis, iso
 from hazwatch.evaluate.gb18218_tables import Grade, NamedChemical, Tables, tables
 
 CAS = re.compile(r"^\d{2,7}-\d{2}-\d$")
@@ -64,6 +65,34 @@ class QuantityBasis(StrEnum):
     """volume × density × fill ratio"""
     LEVEL = "level"
     """the highest level measured over a period, through the tank's shape"""
+    LIVE = "live"
+    """the highest level the plant's level tag read over a period, through the tank's shape"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredLevel:
+    """The highest reading of an inventory's level tag over ``[start, end)`` (epoch ms).
+
+    ``level_pct`` is per cent of the tank's height; ``at`` is when it was read, or the start
+    of the minute that held it when only that minute's rollup is left (``exact`` False).
+    """
+
+    tag: str
+    level_pct: float
+    at: Millis
+    exact: bool
+    start: Millis
+    end: Millis
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "highest_pct": self.level_pct,
+            "at": iso(self.at),
+            "exact": self.exact,
+            "start": iso(self.start),
+            "end": iso(self.end),
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +121,8 @@ class Item:
     q_t: Fraction
     quantity: QuantityBasis
     quantity_detail: str
+    measured: MeasuredLevel | None = None
+    """the reading q came from (``quantity`` live)"""
 
     @property
     def ratio(self) -> Fraction:
@@ -100,6 +131,7 @@ class Item:
 
     def as_json(self) -> dict[str, Any]:
         c = self.classification
+        measured = {} if self.measured is None else {"level": self.measured.as_json()}
         return {
             "chemical": c.chemical,
             "name": self.label,
@@ -114,6 +146,7 @@ class Item:
             "beta_basis": c.beta_basis,
             "quantity_basis": self.quantity.value,
             "quantity_detail": self.quantity_detail,
+            **measured,
         }
 
 

@@ -30,18 +30,21 @@ id), the item (index and name) and the field: ``installations[0] (tank-farm-1).i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from fractions import Fraction
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from hazwatch.domain.clock import iso
 from hazwatch.domain.plant import InventorySpec
 from hazwatch.evaluate.gb18218 import (
     Gb18218Error,
     Identification,
     Item,
     ItemError,
+    MeasuredLevel,
     QuantityBasis,
     classify,
     identify,
@@ -221,27 +224,27 @@ def identify_inventories(
     people_within_500m: int | None,
     inventories: Sequence[InventorySpec],
     fill_ratio: Fraction | None = None,
+    levels: Mapping[int, MeasuredLevel] | None = None,
     the_tables: Tables | None = None,
 ) -> Identification:
-    """Identify and grade an installation of a stored plant from its declared inventories.
+    """Identify and grade an installation of a stored plant from its inventories.
 
     A plant inventory's ``chemical`` is a free name: it counts as a Table 1 chemical when
-    the name or its CAS number is in Table 1, else by its declared ``category``. Raises
-    ``Gb18218Error`` naming each inventory at fault (``inventories[0] (diesel).category: …``).
+    the name or its CAS number is in Table 1, else by its declared ``category``. Its q is
+    the declared quantity, or — for inventory ``j`` in ``levels`` — the tonnes its tank
+    held at the highest level measured (``quantity_basis`` live). Raises ``Gb18218Error``
+    naming each inventory at fault (``inventories[0] (diesel).category: …``).
     """
     items: list[Item] = []
     problems: list[str] = []
+    measured = levels or {}
     for j, inv in enumerate(inventories):
-        entry = InventoryItem(
-            name=inv.chemical,
-            cas=inv.cas,
-            category=[inv.category] if inv.category else [],
-            tonnes=inv.tonnes,
-            volume_m3=inv.volume_m3,
-            density_t_per_m3=inv.density_t_per_m3,
-        )
         try:
-            items.append(item_of(entry, fill_ratio=fill_ratio, the_tables=the_tables))
+            level = measured.get(j)
+            if level is None:
+                items.append(_declared(inv, fill_ratio, the_tables))
+            else:
+                items.append(_live(inv, level, the_tables))
         except ItemError as exc:
             problems.append(f"{id}: inventories[{j}] ({inv.chemical}).{exc}")
     if problems:
@@ -249,6 +252,48 @@ def identify_inventories(
     return identify(
         id=id, people_within_500m=people_within_500m, items=items, the_tables=the_tables
     )
+
+
+def _declared(inv: InventorySpec, fill_ratio: Fraction | None, t: Tables | None) -> Item:
+    # with a level tag, volume and density describe the tank; declared tonnes come first
+    tank = inv.tonnes is None
+    entry = InventoryItem(
+        name=inv.chemical,
+        cas=inv.cas,
+        category=[inv.category] if inv.category else [],
+        tonnes=inv.tonnes,
+        volume_m3=inv.volume_m3 if tank else None,
+        density_t_per_m3=inv.density_t_per_m3 if tank else None,
+    )
+    return item_of(entry, fill_ratio=fill_ratio, the_tables=t)
+
+
+def _live(inv: InventorySpec, level: MeasuredLevel, t: Tables | None) -> Item:
+    """The item at the highest level measured. A transmitter may read a little past its
+    span: a level is counted within 0–100 %, and the detail says so."""
+    if inv.volume_m3 is None or inv.density_t_per_m3 is None:
+        raise ItemError("level_tag", "needs volume_m3 and density_t_per_m3 to give tonnes")
+    counted = min(max(level.level_pct, 0.0), 100.0)
+    shape = inv.shape or TankShape.VERTICAL_CYLINDER
+    entry = InventoryItem(
+        name=inv.chemical,
+        cas=inv.cas,
+        category=[inv.category] if inv.category else [],
+        volume_m3=inv.volume_m3,
+        density_t_per_m3=inv.density_t_per_m3,
+        level_pct=counted,
+        shape=shape,
+    )
+    item = item_of(entry, the_tables=t)
+    read = f"{level.level_pct:g} %"
+    if counted != level.level_pct:
+        read += f", counted {counted:g} %"
+    when = f"at {iso(level.at)}" if level.exact else f"in the minute from {iso(level.at)}"
+    detail = (
+        f"highest level {read} of {level.tag} {when}, over {iso(level.start)} – {iso(level.end)}:"
+        f" a {inv.volume_m3:g} m³ {shape.value} × {inv.density_t_per_m3:g} t/m³"
+    )
+    return replace(item, quantity=QuantityBasis.LIVE, quantity_detail=detail, measured=level)
 
 
 def _label(entry: InventoryItem) -> str:

@@ -19,21 +19,22 @@ Densities are tonnes per cubic metre (t/m³), volumes cubic metres, levels per c
 from __future__ import annotations
 
 import math
-from enum import StrEnum
 from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 
 from hazwatch.domain.clock import Millis
+from hazwatch.domain.plant import TankShape
 
-
-class TankShape(StrEnum):
-    """How a level relates to the volume held."""
-
-    VERTICAL_CYLINDER = "vertical-cylinder"
-    HORIZONTAL_CYLINDER = "horizontal-cylinder"
-    SPHERE = "sphere"
+# TankShape is the plant file's vocabulary (domain); it is offered here beside the formulas.
+__all__ = [
+    "TankShape",
+    "highest_level",
+    "tonnes_at_level",
+    "tonnes_in_tank",
+    "volume_fraction",
+]
 
 
 def tonnes_in_tank(

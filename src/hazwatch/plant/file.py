@@ -51,8 +51,8 @@ _CHILDREN: dict[str, tuple[str, ...]] = {
 }
 _LABEL = re.compile(r"^[\w.+-]+$")
 _NAME = re.compile(r"^[A-Za-z_][\w-]*$")
-# A model validator that names a field at the start of its message ("limits.HH: ...")
-# points at that field; the error is moved there.
+# A model validator that names a field at the start of its message ("limits.HH: ...",
+# "inventories.0.level_tag: ...") points at that field; the error is moved there.
 _SUBPATH = re.compile(r"^(?P<sub>[A-Za-z_]\w*(?:\.\w+)*): (?P<rest>.+)$", re.DOTALL)
 
 # Fields always written even when they hold their default.
@@ -236,7 +236,7 @@ def _validation_problem(err: ErrorDetails, doc: Document) -> PlantProblem:
         message = message.removeprefix("Value error, ")
         match = _SUBPATH.match(message)
         if match is not None:
-            sub = tuple(match["sub"].split("."))
+            sub = tuple(int(p) if p.isdigit() else p for p in match["sub"].split("."))
             if _exists(doc.data, (*loc, *sub)):
                 loc = (*loc, *sub)
                 message = match["rest"]

@@ -1,6 +1,8 @@
 """System evaluation read from the database: the alarm-system and data-access KPIs of a
 period for a view, and the GB 18218 grading of stored installations — one assembly, used
-by the KPI and evaluation routes of the API and by the reports.
+by the KPI and evaluation routes of the API and by the reports. A stored installation is
+graded from its declared quantities, or from the highest levels its tanks' level tags read
+over a period (``measured_levels``).
 
 A *view* is a ``Grant``: the caller's, or narrowed to one scope node (``scope_view``).
 The period ``[start, end)`` is epoch ms UTC; the data-access KPIs need whole minutes
@@ -9,10 +11,11 @@ The period ``[start, end)`` is epoch ms UTC; the data-access KPIs need whole min
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hazwatch.domain.clock import DAY_MS, Millis
+from hazwatch.domain.clock import DAY_MS, Millis, iso
 from hazwatch.domain.scope import Grant, ScopeKind, ScopeNode
 from hazwatch.evaluate.access_kpi import (
     DEFAULT_LATE_AFTER_MS,
@@ -23,12 +26,14 @@ from hazwatch.evaluate.access_kpi import (
 from hazwatch.evaluate.alarm_kpi import AlarmGrouping, AlarmKpiReport, alarm_kpis
 from hazwatch.evaluate.alarm_log import AlarmLog
 from hazwatch.evaluate.alarm_targets import AlarmTargets
-from hazwatch.evaluate.gb18218 import Gb18218Error, Identification
+from hazwatch.evaluate.gb18218 import Gb18218Error, Identification, MeasuredLevel
 from hazwatch.evaluate.gb18218_document import identify_inventories
 from hazwatch.evaluate.report import InstallationGrade
 from hazwatch.storage.database import Database
 from hazwatch.storage.kpi_source import KpiSource
 from hazwatch.storage.plant_repository import PlantRepository, StoredInstallation
+from hazwatch.storage.readings.peak import highest_reading
+from hazwatch.storage.readings.store import ReadingStore
 
 LATENCY_WINDOW_MS: Millis = DAY_MS
 """Latency is measured over the last day of a period: raw readings are kept per tag and
@@ -93,16 +98,56 @@ def evaluate_access(
 
 
 def grade_installation(
-    found: StoredInstallation, *, fill_ratio: Fraction | None = None
+    found: StoredInstallation,
+    *,
+    fill_ratio: Fraction | None = None,
+    levels: Mapping[int, MeasuredLevel] | None = None,
 ) -> Identification:
     """GB 18218 identification and grade of a stored installation from its declared
-    inventories; ``Gb18218Error`` naming each inventory that cannot be classified."""
+    inventories, or for those in ``levels`` (by index) from the highest level measured
+    (``measured_levels``); ``Gb18218Error`` naming each inventory that cannot be classified."""
     return identify_inventories(
         id=found.key,
         people_within_500m=found.people_within_500m,
         inventories=found.inventories,
         fill_ratio=fill_ratio,
+        levels=levels,
     )
+
+
+def measured_levels(
+    plants: PlantRepository,
+    readings: ReadingStore,
+    found: StoredInstallation,
+    start: Millis,
+    end: Millis,
+) -> dict[int, MeasuredLevel]:
+    """The highest level each inventory of ``found`` with a ``level_tag`` read over
+    ``[start, end)``, by the inventory's index. Raises ``Gb18218Error`` naming each
+    inventory whose tag has no reading in the period (a tank not measured is not taken
+    as empty)."""
+    levels: dict[int, MeasuredLevel] = {}
+    problems: list[str] = []
+    for j, inventory in enumerate(found.inventories):
+        if inventory.level_tag is None:
+            continue
+        key = f"{found.key}.{inventory.level_tag}"
+        where = f"{found.key}: inventories[{j}] ({inventory.chemical}).level_tag"
+        tag = plants.tag_by_key(key)
+        peak = None if tag is None else highest_reading(readings, tag.id, start, end)
+        if peak is None:
+            problems.append(
+                f"{where}: {key} has no reading from {iso(start)} until {iso(end)}"
+                if tag is not None
+                else f"{where}: no tag {key} is stored"
+            )
+            continue
+        levels[j] = MeasuredLevel(
+            tag=key, level_pct=peak.value, at=peak.at, exact=peak.exact, start=start, end=end
+        )
+    if problems:
+        raise Gb18218Error(problems)
+    return levels
 
 
 def grade_installations(plants: PlantRepository, view: Grant) -> tuple[InstallationGrade, ...]:

@@ -28,6 +28,7 @@ from hazwatch.domain.plant import (
     ResourceSpec,
     SiteSpec,
     TagSpec,
+    TankShape,
 )
 from hazwatch.domain.tag import LIMIT_KINDS, ConditionKind, Priority
 from hazwatch.storage.errors import ConflictError, NotFoundError
@@ -78,16 +79,7 @@ class _Export:
             )
         self._inventories: dict[int, list[InventorySpec]] = defaultdict(list)
         for inv in conn.execute(select(inventories).order_by(inventories.c.id)):
-            self._inventories[inv.scope_id].append(
-                InventorySpec(
-                    chemical=inv.chemical,
-                    cas=inv.cas,
-                    tonnes=inv.tonnes,
-                    volume_m3=inv.volume_m3,
-                    density_t_per_m3=inv.density_t_per_m3,
-                    category=inv.category,
-                )
-            )
+            self._inventories[inv.scope_id].append(inventory_of(inv))
 
         self._places: dict[int, list[PlaceSpec]] = defaultdict(list)
         for place in conn.execute(select(park_places).order_by(park_places.c.id)):
@@ -171,6 +163,20 @@ class _Export:
             offline_after_s=row.offline_after_s,
             frozen_after_s=row.frozen_after_s,
         )
+
+
+def inventory_of(row: Row[Any]) -> InventorySpec:
+    """The inventory stored in a row of ``inventories``."""
+    return InventorySpec(
+        chemical=row.chemical,
+        cas=row.cas,
+        tonnes=row.tonnes,
+        volume_m3=row.volume_m3,
+        density_t_per_m3=row.density_t_per_m3,
+        category=row.category,
+        level_tag=row.level_tag,
+        shape=None if row.shape is None else TankShape(row.shape),
+    )
 
 
 def _location(node: Row[Any]) -> Location | None:

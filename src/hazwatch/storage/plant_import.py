@@ -51,7 +51,9 @@ _TagFields = tuple[str, int, str, str, str, float, float, float, float | None, f
 # the values of _LIMIT_COLUMNS, in that order
 _LimitRow = tuple[str, float, str, float, float, float]
 # the values of _INVENTORY_COLUMNS, in that order
-_InventoryRow = tuple[str, str | None, float | None, float | None, float | None, str | None]
+_InventoryRow = tuple[
+    str, str | None, float | None, float | None, float | None, str | None, str | None, str | None
+]
 # the values of _PLACE_COLUMNS / _RESOURCE_COLUMNS, in that order
 _PlaceRow = tuple[str, str, str, float, float, bool, str | None]
 _ResourceRow = tuple[str, str, str, float, float, float, str, str]
@@ -106,6 +108,8 @@ _INVENTORY_COLUMNS = (
     inventories.c.volume_m3,
     inventories.c.density_t_per_m3,
     inventories.c.category,
+    inventories.c.level_tag,
+    inventories.c.shape,
 )
 
 
@@ -599,6 +603,8 @@ def _inventory_row(spec: InventorySpec) -> _InventoryRow:
         spec.volume_m3,
         spec.density_t_per_m3,
         spec.category,
+        spec.level_tag,
+        None if spec.shape is None else spec.shape.value,
     )
 
 

@@ -19,7 +19,7 @@ from hazwatch.domain.scope import Grant, ScopeKind, ScopeNode
 from hazwatch.domain.tag import LIMIT_KINDS, ConditionKind, Limit, Priority, Tag, TagDeclaration
 from hazwatch.storage.bulk import collector_paused
 from hazwatch.storage.database import Database
-from hazwatch.storage.plant_export import export_plant
+from hazwatch.storage.plant_export import export_plant, inventory_of
 from hazwatch.storage.plant_import import PlantImportSummary, import_plant
 from hazwatch.storage.schema import inventories, scope_nodes, tag_limits, tags
 from hazwatch.storage.tag_declare import Declared, declare_tags
@@ -212,14 +212,7 @@ class PlantRepository:
                     id=row.id,
                     scope_id=row.scope_id,
                     scope_path=row.path,
-                    inventory=InventorySpec(
-                        chemical=row.chemical,
-                        cas=row.cas,
-                        tonnes=row.tonnes,
-                        volume_m3=row.volume_m3,
-                        density_t_per_m3=row.density_t_per_m3,
-                        category=row.category,
-                    ),
+                    inventory=inventory_of(row),
                 )
                 for row in conn.execute(query)
             ]
@@ -260,17 +253,7 @@ class PlantRepository:
             path=found.path,
             name=found.name,
             people_within_500m=found.people_within_500m,
-            inventories=tuple(
-                InventorySpec(
-                    chemical=row.chemical,
-                    cas=row.cas,
-                    tonnes=row.tonnes,
-                    volume_m3=row.volume_m3,
-                    density_t_per_m3=row.density_t_per_m3,
-                    category=row.category,
-                )
-                for row in rows
-            ),
+            inventories=tuple(inventory_of(row) for row in rows),
         )
 
 

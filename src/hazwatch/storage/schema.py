@@ -107,6 +107,9 @@ inventories = Table(
     Column("volume_m3", Double, nullable=True),
     Column("density_t_per_m3", Double, nullable=True),
     Column("category", Text, nullable=True),
+    # the tag measuring the tank (equipment.tag of the installation) and the tank's shape
+    Column("level_tag", Text, nullable=True),
+    Column("shape", Text, nullable=True),
 )
 
 users = Table(

@@ -4,12 +4,15 @@
 YAML (``application/yaml``, ``text/yaml``) or JSON — the same document and the same answer
 as ``hazwatch evaluate gb18218 FILE --json`` (docs/evaluation.md). ``GET
 /installations/{key}/gb18218`` evaluates an installation of the stored plant from its
-declared inventories and neighbourhood. A document or plant that cannot be evaluated
-answers 422 with ``problems``, each naming the installation, the item and the field.
+declared inventories and neighbourhood, or (``quantities=live``) from the highest levels its
+level tags read over a period. A document or plant that cannot be evaluated, or a level tag
+without readings in the period, answers 422 with ``problems``, each naming the
+installation, the item and the field; a bad period answers 422 naming the parameter.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from fractions import Fraction
 from typing import Annotated
 
@@ -19,15 +22,17 @@ from fastapi.responses import JSONResponse
 
 from hazwatch.api.deps import PlatformDep, ViewerGrant
 from hazwatch.api.documents import YAML_OR_JSON, document_text
+from hazwatch.domain.clock import DAY_MS, MINUTE_MS, Millis, iso, parse_millis
 from hazwatch.evaluate.gb18218 import Gb18218Error, report
 from hazwatch.evaluate.gb18218_document import evaluate_document
 from hazwatch.evaluate.gb18218_tables import exact
 from hazwatch.plant.document import compose
-from hazwatch.runtime.evaluation import grade_installation
+from hazwatch.runtime.evaluation import grade_installation, measured_levels
 
 router = APIRouter(tags=["evaluation"])
 
 MAX_BYTES = 1024 * 1024
+MAX_PERIOD_MS: Millis = 366 * DAY_MS
 
 FillRatio = Annotated[
     float | None,
@@ -75,18 +80,73 @@ async def evaluate_gb18218(
     return JSONResponse(content=report(found))
 
 
+class QuantitySource(StrEnum):
+    """Where a stored installation's quantities come from."""
+
+    DECLARED = "declared"
+    """the plant file's tonnes, or tank volume × density × fill ratio"""
+    LIVE = "live"
+    """the highest level each inventory's level tag read over the period"""
+
+
+def _unprocessable(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
+
+
+def _period(now: Millis, start: str | None, end: str | None) -> tuple[Millis, Millis]:
+    """``[start, end)`` of a live grading: by default the 24 hours up to the current
+    minute; at most ``MAX_PERIOD_MS``, ending no later than ``now``."""
+    until = now - now % MINUTE_MS if end is None else parse_millis(end)
+    if until is None:
+        raise _unprocessable("end: expected ISO 8601 with a zone, or epoch milliseconds")
+    since = until - DAY_MS if start is None else parse_millis(start)
+    if since is None:
+        raise _unprocessable("start: expected ISO 8601 with a zone, or epoch milliseconds")
+    if until > now:
+        raise _unprocessable(f"end ({iso(until)}) lies in the future (now is {iso(now)})")
+    if until <= since:
+        raise _unprocessable(f"end ({iso(until)}) must lie after start ({iso(since)})")
+    if until - since > MAX_PERIOD_MS:
+        raise _unprocessable(f"period too long: at most {MAX_PERIOD_MS // DAY_MS} days")
+    return since, until
+
+
 @router.get("/installations/{key}/gb18218", operation_id="get_installation_gb18218")
 def get_installation_gb18218(
-    key: str, platform: PlatformDep, grant: ViewerGrant, fill_ratio: FillRatio = None
+    key: str,
+    platform: PlatformDep,
+    grant: ViewerGrant,
+    fill_ratio: FillRatio = None,
+    quantities: Annotated[
+        QuantitySource,
+        Query(
+            description="declared: the plant file's quantities; live: for each inventory with"
+            " a level_tag, the tonnes held at the highest level read over [start, end)"
+        ),
+    ] = QuantitySource.DECLARED,
+    start: Annotated[
+        str | None, Query(description="with quantities=live; default: end − 24 h")
+    ] = None,
+    end: Annotated[
+        str | None, Query(description="with quantities=live; default: the current minute")
+    ] = None,
 ) -> JSONResponse:
     """The installation ``enterprise.site.installation`` of the stored plant, identified and
-    graded from its declared inventories; without a declared ``people_within_500m`` α is
-    Table 5's highest (``alpha_basis: assumed``)."""
+    graded from its declared inventories — or, with ``quantities=live``, from the highest
+    level each inventory's level tag read over ``[start, end)`` (inventories without a
+    level tag stay declared); without a declared ``people_within_500m`` α is Table 5's
+    highest (``alpha_basis: assumed``)."""
+    if quantities is QuantitySource.DECLARED and (start is not None or end is not None):
+        raise _unprocessable("start, end: only with quantities=live")
     found = platform.plants.installation(key, grant)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no installation {key!r}")
     try:
-        graded = grade_installation(found, fill_ratio=_ratio(fill_ratio))
+        levels = None
+        if quantities is QuantitySource.LIVE:
+            since, until = _period(platform.clock.now(), start, end)
+            levels = measured_levels(platform.plants, platform.readings, found, since, until)
+        graded = grade_installation(found, fill_ratio=_ratio(fill_ratio), levels=levels)
     except Gb18218Error as exc:
         return _refusal(exc)
     return JSONResponse(content=report([graded]))

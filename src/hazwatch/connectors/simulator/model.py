@@ -5,8 +5,9 @@ Roles are recognised from the file by convention (docs/plant-file.md, "Simulator
 - a **vessel** is an equipment with a tag ``level`` in ``%``; its ``temperature`` (°C) and
   ``pressure`` (MPa, kPa or bar, gauge) tags are modelled with it. The liquefied gas it
   holds is the installation's first inventory the simulator knows (chlorine, ammonia, LPG,
-  propane, butane); its volume is that inventory's volume shared among the installation's
-  vessels (tonnes are turned into m³ with the liquid density);
+  propane, butane); its volume is that of the inventory whose ``level_tag`` it is, else
+  the first inventory's volume shared among the installation's vessels (tonnes are turned
+  into m³ with the liquid density);
 - a **compressor** is an equipment with a tag ``discharge-pressure``; its
   ``suction-pressure``, ``discharge-pressure`` and ``discharge-temperature`` tags follow the
   refrigeration cycle of the installation's substance. An installation with a compressor is
@@ -269,10 +270,16 @@ def _add_installation(b: _Builder, inst: InstallationSpec, prefix: str, park: in
         else:
             volume = inventory.quantity_t / s.liquid_density_t_m3 / len(vessels)
     volume = max(volume, 1.0)
+    measured = {
+        inv.level_tag: max(inv.volume_m3, 1.0)
+        for inv in inst.inventories
+        if inv.level_tag is not None and inv.volume_m3 is not None
+    }
     for q in inst.equipment:
         base = f"{prefix}.{q.key}"
         if _is_vessel(q):
-            _add_vessel(b, q=q, base=base, inst=index, substance=substance, volume=volume)
+            own = measured.get(f"{q.key}.level", volume)
+            _add_vessel(b, q=q, base=base, inst=index, substance=substance, volume=own)
         elif substance is not None and _is_compressor(q):
             _add_compressor(b, q, base, index)
         elif _is_mast(q):
