@@ -360,10 +360,13 @@ async def test_a_silent_server_times_out_and_closing_while_connecting_is_clean(
             assert connector.last_error.code == "opcua.BadTimeout"
             await eventually(lambda: len(accepted) >= 2, "a second attempt")
     finally:
+        # Stop accepting first: a connection accepted after the writers were closed would
+        # keep wait_closed() waiting for ever.
+        silent.close()
+        await asyncio.sleep(0.05)  # handlers of connections accepted just before
         for writer in accepted:
             writer.close()
-        silent.close()
-        await silent.wait_closed()
+        await asyncio.wait_for(silent.wait_closed(), 10)
 
 
 class _Endpoint:

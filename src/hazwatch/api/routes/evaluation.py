@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from hazwatch.api.deps import PlatformDep, ViewerGrant
 from hazwatch.api.documents import YAML_OR_JSON, document_text
-from hazwatch.domain.clock import DAY_MS, MINUTE_MS, Millis, iso, parse_millis
+from hazwatch.api.period import period_of
 from hazwatch.evaluate.gb18218 import Gb18218Error, report
 from hazwatch.evaluate.gb18218_document import evaluate_document
 from hazwatch.evaluate.gb18218_tables import exact
@@ -32,7 +32,6 @@ from hazwatch.runtime.evaluation import grade_installation, measured_levels
 router = APIRouter(tags=["evaluation"])
 
 MAX_BYTES = 1024 * 1024
-MAX_PERIOD_MS: Millis = 366 * DAY_MS
 
 FillRatio = Annotated[
     float | None,
@@ -93,24 +92,6 @@ def _unprocessable(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
 
 
-def _period(now: Millis, start: str | None, end: str | None) -> tuple[Millis, Millis]:
-    """``[start, end)`` of a live grading: by default the 24 hours up to the current
-    minute; at most ``MAX_PERIOD_MS``, ending no later than ``now``."""
-    until = now - now % MINUTE_MS if end is None else parse_millis(end)
-    if until is None:
-        raise _unprocessable("end: expected ISO 8601 with a zone, or epoch milliseconds")
-    since = until - DAY_MS if start is None else parse_millis(start)
-    if since is None:
-        raise _unprocessable("start: expected ISO 8601 with a zone, or epoch milliseconds")
-    if until > now:
-        raise _unprocessable(f"end ({iso(until)}) lies in the future (now is {iso(now)})")
-    if until <= since:
-        raise _unprocessable(f"end ({iso(until)}) must lie after start ({iso(since)})")
-    if until - since > MAX_PERIOD_MS:
-        raise _unprocessable(f"period too long: at most {MAX_PERIOD_MS // DAY_MS} days")
-    return since, until
-
-
 @router.get("/installations/{key}/gb18218", operation_id="get_installation_gb18218")
 def get_installation_gb18218(
     key: str,
@@ -144,7 +125,7 @@ def get_installation_gb18218(
     try:
         levels = None
         if quantities is QuantitySource.LIVE:
-            since, until = _period(platform.clock.now(), start, end)
+            since, until = period_of(platform.clock.now(), start, end)
             levels = measured_levels(platform.plants, platform.readings, found, since, until)
         graded = grade_installation(found, fill_ratio=_ratio(fill_ratio), levels=levels)
     except Gb18218Error as exc:

@@ -16,7 +16,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from hazwatch.api.deps import PlatformDep, ViewerGrant
-from hazwatch.domain.clock import DAY_MS, MINUTE_MS, Millis, iso, parse_millis
+from hazwatch.api.period import period_of
+from hazwatch.domain.clock import MINUTE_MS, iso
 from hazwatch.domain.reject import RejectReason
 from hazwatch.domain.scope import Grant, ScopeKind
 from hazwatch.domain.tag import ConditionKind, Priority
@@ -28,7 +29,6 @@ from hazwatch.runtime.platform import Platform
 
 router = APIRouter(tags=["kpi"])
 
-MAX_PERIOD_MS: Millis = 366 * DAY_MS
 
 IsoTime = Annotated[str, BeforeValidator(lambda v: iso(v) if isinstance(v, int) else v)]
 
@@ -197,23 +197,6 @@ def _unprocessable(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
 
 
-def _period(platform: Platform, start: str | None, end: str | None) -> tuple[Millis, Millis]:
-    now = platform.clock.now()
-    until = now - now % MINUTE_MS if end is None else parse_millis(end)
-    if until is None:
-        raise _unprocessable("end: expected ISO 8601 with a zone, or epoch milliseconds")
-    since = until - DAY_MS if start is None else parse_millis(start)
-    if since is None:
-        raise _unprocessable("start: expected ISO 8601 with a zone, or epoch milliseconds")
-    if until > now:
-        raise _unprocessable(f"end ({iso(until)}) lies in the future (now is {iso(now)})")
-    if until <= since:
-        raise _unprocessable(f"end ({iso(until)}) must lie after start ({iso(since)})")
-    if until - since > MAX_PERIOD_MS:
-        raise _unprocessable(f"period too long: at most {MAX_PERIOD_MS // DAY_MS} days")
-    return since, until
-
-
 def _scope(platform: Platform, grant: Grant, scope: int | None) -> Grant:
     """The caller's view narrowed to the subtree of node ``scope``."""
     view = scope_view(platform.plants, grant, scope)
@@ -242,7 +225,7 @@ def get_alarm_kpis(
 ) -> AlarmKpiReportOut:
     """Alarm-system KPIs (EEMUA 191 / ISA-18.2) per operator position or enterprise and
     overall, with the targets they are judged by."""
-    since, until = _period(platform, start, end)
+    since, until = period_of(platform.clock.now(), start, end)
     view = _scope(platform, grant, scope)
     found = evaluate_alarms(
         platform.db, view, since, until, position=ScopeKind(position), grouping=group
@@ -266,7 +249,7 @@ def get_access_kpis(
 ) -> AccessKpiReportOut:
     """Data-access KPIs per enterprise (online rate, completeness, timeliness, rejected
     readings, devices offline), ranked, with the enterprises for review."""
-    since, until = _period(platform, start, end)
+    since, until = period_of(platform.clock.now(), start, end)
     for name, value in (("start", since), ("end", until)):
         if value % MINUTE_MS:
             raise _unprocessable(
