@@ -11,18 +11,18 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from journaling import journal
 from openpyxl import load_workbook
 
-from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState, AlarmTransition
+from hazwatch.domain.alarm import AlarmInput, AlarmState
 from hazwatch.domain.batch import Batch
 from hazwatch.domain.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis, to_millis
 from hazwatch.domain.plant import PlantSpec
-from hazwatch.domain.tag import ConditionKind, Priority, Tag
+from hazwatch.domain.tag import ConditionKind, Priority
 from hazwatch.evaluate.report import Report, ReportFile, ReportFormat
 from hazwatch.evaluate.report_period import PeriodKind, period_of
 from hazwatch.render.report_document import file_name, report_html
 from hazwatch.runtime.report_production import NotReportableError, ReportMaker
-from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.plant_repository import PlantRepository
 from hazwatch.storage.readings.store import open_reading_store
@@ -140,43 +140,6 @@ LEVEL = "acid.main.storage.t101.level"
 CL2 = "acid.main.storage.t101.cl2"
 PRESSURE = "salt.main.brine.p1.pressure"
 CO = "steel.mill.furnace.bf1.co"
-
-
-def journal(
-    db: Database,
-    tag: Tag,
-    condition: ConditionKind,
-    priority: Priority,
-    steps: list[tuple[Millis, AlarmInput, AlarmState]],
-) -> None:
-    """Journal ``steps`` (at, input, to state) as transitions 1, 2, … of one alarm."""
-    transitions, before = [], N
-    for seq, (at, given, to) in enumerate(steps, start=1):
-        transitions.append(
-            AlarmTransition(
-                tag_id=tag.id,
-                condition=condition,
-                seq=seq,
-                at=at,
-                from_state=before,
-                to_state=to,
-                input=given,
-                actor="system",
-                cause="test",
-            )
-        )
-        before = to
-    last = steps[-1]
-    alarm = Alarm(
-        tag_id=tag.id,
-        condition=condition,
-        state=last[2],
-        active=last[2] in (U, A),
-        priority=priority,
-        seq=len(steps),
-        updated_at=last[0],
-    )
-    AlarmRepository(db).save([alarm], transitions)
 
 
 def fill(db: Database) -> None:

@@ -7,17 +7,17 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from journaling import journal
 
-from hazwatch.domain.alarm import Alarm, AlarmInput, AlarmState, AlarmTransition
+from hazwatch.domain.alarm import AlarmInput, AlarmState
 from hazwatch.domain.batch import Batch, Quality
-from hazwatch.domain.clock import DAY_MS, HOUR_MS, MINUTE_MS, Millis
+from hazwatch.domain.clock import DAY_MS, HOUR_MS, MINUTE_MS
 from hazwatch.domain.reject import DeadLetter, RejectReason
 from hazwatch.domain.scope import Grant, ScopeKind
 from hazwatch.domain.tag import ConditionKind, Priority, Tag, TagDeclaration
 from hazwatch.evaluate.access_kpi import Latency
 from hazwatch.evaluate.alarm_kpi import alarm_kpis
 from hazwatch.evaluate.alarm_log import Span
-from hazwatch.storage.alarm_repository import AlarmRepository
 from hazwatch.storage.database import Database
 from hazwatch.storage.dead_letter_repository import DeadLetterRepository
 from hazwatch.storage.kpi_source import KpiSource
@@ -39,56 +39,18 @@ U, A, N, R = (
 In = AlarmInput
 
 
-def _journal(
-    db: Database,
-    tag: Tag,
-    condition: ConditionKind,
-    priority: Priority,
-    steps: list[tuple[Millis, AlarmInput, AlarmState]],
-) -> None:
-    """Journal ``steps`` (at, input, to state) as transitions 1, 2, … of one alarm."""
-    transitions = []
-    before = N
-    for seq, (at, given, to) in enumerate(steps, start=1):
-        transitions.append(
-            AlarmTransition(
-                tag_id=tag.id,
-                condition=condition,
-                seq=seq,
-                at=at,
-                from_state=before,
-                to_state=to,
-                input=given,
-                actor="system",
-                cause="test",
-            )
-        )
-        before = to
-    last = steps[-1]
-    alarm = Alarm(
-        tag_id=tag.id,
-        condition=condition,
-        state=last[2],
-        active=last[2] in (U, A),
-        priority=priority,
-        seq=len(steps),
-        updated_at=last[0],
-    )
-    AlarmRepository(db).save([alarm], transitions)
-
-
 @pytest.fixture
 def journaled(db: Database, stored_tags: dict[str, Tag]) -> dict[str, Tag]:
     level, cl2, pressure = stored_tags[LEVEL], stored_tags[CL2], stored_tags[PRESSURE]
     # standing since two days before the period: stale
-    _journal(
+    journal(
         db,
         level,
         ConditionKind.HH,
         Priority.HIGH,
         [(S - 2 * DAY_MS, In.ACTIVATE, U), (S - 2 * DAY_MS + 300_000, In.ACKNOWLEDGE, A)],
     )
-    _journal(
+    journal(
         db,
         level,
         ConditionKind.H,
@@ -102,8 +64,8 @@ def journaled(db: Database, stored_tags: dict[str, Tag]) -> dict[str, Tag]:
             (S + DAY_MS, In.ACTIVATE, U),  # at the end: not read
         ],
     )
-    _journal(db, cl2, ConditionKind.HH, Priority.CRITICAL, [(S + 60_000, In.ACTIVATE, U)])
-    _journal(db, pressure, ConditionKind.LL, Priority.HIGH, [(S + 60_000, In.ACTIVATE, U)])
+    journal(db, cl2, ConditionKind.HH, Priority.CRITICAL, [(S + 60_000, In.ACTIVATE, U)])
+    journal(db, pressure, ConditionKind.LL, Priority.HIGH, [(S + 60_000, In.ACTIVATE, U)])
     return stored_tags
 
 
@@ -226,7 +188,7 @@ def test_access_inputs_count_readings_latency_rejections_and_outages(
     plants.declare([TagDeclaration(key=f"{GW}.link-status", period_s=60)])
     gw = plants.tag_by_key(f"{GW}.link-status")
     assert gw is not None
-    _journal(
+    journal(
         db,
         gw,
         ConditionKind.DEVICE_OFFLINE,
