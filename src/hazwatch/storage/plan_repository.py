@@ -15,12 +15,12 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Row, func, select
-from sqlalchemy.exc import IntegrityError
 
 from hazwatch.domain.clock import Millis
 from hazwatch.respond.plan import Plan, builtin_plans
 from hazwatch.storage.database import Database
 from hazwatch.storage.schema import emergency_plans
+from hazwatch.storage.upsert import insert_new
 
 BUILTIN = "hazwatch"
 """``created_by`` of the plans shipped with hazwatch."""
@@ -55,16 +55,13 @@ class PlanRepository:
             "created_at": now,
             "created_by": actor,
         }
-        try:
-            with self._db.engine.begin() as conn:
-                conn.execute(emergency_plans.insert(), row)
-        except IntegrityError:
+        if not insert_new(self._db, emergency_plans, row, ("name", "version")):
             stored = self._stored(plan.name, plan.version)
             if stored is None or stored.plan != plan:
                 raise PlanVersionError(
                     f"plan {plan.name} version {plan.version} is stored with another document:"
                     " give the change a new version"
-                ) from None
+                )
             return stored
         return StoredPlan(plan=plan, created_at=now, created_by=actor)
 

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 
 import orjson
 from sqlalchemy import Row, func, select
-from sqlalchemy.exc import IntegrityError
 
 from hazwatch.domain.clock import Millis
 from hazwatch.respond.playbook import Playbook, StepOutcome
 from hazwatch.respond.run import Entry, EntryKind, Run, RunStatus
 from hazwatch.storage.database import Database
 from hazwatch.storage.schema import playbook_run_entries, playbook_runs, playbooks
-from hazwatch.storage.upsert import upsert
+from hazwatch.storage.upsert import insert_new, upsert
 
 
 class PlaybookVersionError(ValueError):
@@ -53,16 +52,13 @@ class PlaybookRepository:
             "created_at": now,
             "created_by": actor,
         }
-        try:
-            with self._db.engine.begin() as conn:
-                conn.execute(playbooks.insert(), row)
-        except IntegrityError:
+        if not insert_new(self._db, playbooks, row, ("name", "version")):
             stored = self.get(playbook.name, playbook.version)
             if stored is None or stored.playbook != playbook:
                 raise PlaybookVersionError(
                     f"playbook {playbook.name} version {playbook.version} is stored with other "
                     "steps or trigger: give the change a new version"
-                ) from None
+                )
             return stored
         return StoredPlaybook(playbook=playbook, created_at=now, created_by=actor)
 
