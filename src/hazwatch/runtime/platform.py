@@ -65,8 +65,9 @@ class Platform:
     parks: ParkRepository
     inbox: DatabaseInbox
     dispatcher: Dispatcher
-    channels: ChannelSet
     """Delivers the runs' notifications; its ``run()`` goes on the app's event loop."""
+    channels: ChannelSet
+    """The notification channels configured now (closed with the app)."""
     risk: RiskStage
     """The dynamic risk colours; ``risk.snapshot()`` may be read from any thread."""
 
